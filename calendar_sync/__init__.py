@@ -1,0 +1,1 @@
+"""Calendar sources (EWS, Graph, ICS) and the busy intervals routing reads."""

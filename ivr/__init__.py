@@ -1,0 +1,1 @@
+"""Twilio webhooks: signature check, the call's state machine, TwiML builders, simulator."""

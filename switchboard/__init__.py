@@ -1,0 +1,1 @@
+"""Wiring: settings, database, app factory, CLI and the organisation-file loader."""

@@ -1,0 +1,31 @@
+"""The FastAPI application factory: the composition root that wires every package together."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from switchboard.db import make_engine
+from switchboard.settings import Settings
+
+
+def create_app(
+    settings: Settings, engine: Engine | None = None, *, calendar_sync: bool = False
+) -> FastAPI:
+    """Build the app from settings; the engine may be given (tests) or made from the URL."""
+    if settings.twilio_auth_token is None:
+        raise RuntimeError("TWILIO_AUTH_TOKEN is required")
+    engine = engine or make_engine(settings.database_url)
+    app = FastAPI(title="switchboard", version="0.1.0")
+    app.state.settings = settings
+    app.state.engine = engine
+
+    from ivr.router import build_router as ivr_router
+
+    app.include_router(ivr_router(settings=settings, engine=engine))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

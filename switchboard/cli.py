@@ -1,0 +1,52 @@
+"""The `switchboard` command line (CONTRACT §2). Every verb that touches the database migrates it."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from switchboard.db import make_engine, migrate
+from switchboard.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="A telephone switchboard.")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    no_calendar_sync: bool = typer.Option(False, "--no-calendar-sync",
+                                          help="do not sync calendars in the background"),
+) -> None:
+    """Migrate the database, then serve the webhooks, desk and API."""
+    import uvicorn
+
+    settings = _settings()
+    if settings.twilio_auth_token is None or not settings.twilio_auth_token.get_secret_value():
+        typer.echo("TWILIO_AUTH_TOKEN is required to serve (set it in the environment or .env)",
+                   err=True)
+        raise typer.Exit(2)
+    engine = _engine(settings)
+    from switchboard.app import create_app
+
+    application = create_app(settings, engine, calendar_sync=not no_calendar_sync)
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

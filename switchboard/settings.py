@@ -1,0 +1,57 @@
+"""Settings from the environment and `.env` in the working directory (CONTRACT §1)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "token", "xxx"}
+
+
+class Settings(BaseSettings):
+    """All run-time settings; secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        "sqlite:///./switchboard.db", validation_alias="SWITCHBOARD_DATABASE_URL"
+    )
+    public_url: str = Field("http://127.0.0.1:8000", validation_alias="SWITCHBOARD_PUBLIC_URL")
+    twilio_auth_token: SecretStr | None = Field(None, validation_alias="TWILIO_AUTH_TOKEN")
+    admin_token: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_ADMIN_TOKEN")
+    timezone: str = Field("Europe/Oslo", validation_alias="SWITCHBOARD_TIMEZONE")
+    pii_key: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_PII_KEY")
+    allow_test_ids: bool = Field(False, validation_alias="SWITCHBOARD_ALLOW_TEST_IDS")
+    demo: bool = Field(False, validation_alias="SWITCHBOARD_DEMO")
+
+    ews_url: str | None = Field(None, validation_alias="SWITCHBOARD_EWS_URL")
+    ews_username: str | None = Field(None, validation_alias="SWITCHBOARD_EWS_USERNAME")
+    ews_password: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_EWS_PASSWORD")
+    ews_auth: str = Field("ntlm", validation_alias="SWITCHBOARD_EWS_AUTH")
+
+    graph_tenant_id: str | None = Field(None, validation_alias="SWITCHBOARD_GRAPH_TENANT_ID")
+    graph_client_id: str | None = Field(None, validation_alias="SWITCHBOARD_GRAPH_CLIENT_ID")
+    graph_client_secret: SecretStr | None = Field(
+        None, validation_alias="SWITCHBOARD_GRAPH_CLIENT_SECRET"
+    )
+    graph_anchor_user: str | None = Field(None, validation_alias="SWITCHBOARD_GRAPH_ANCHOR_USER")
+    graph_base_url: str = Field(
+        "https://graph.microsoft.com/v1.0", validation_alias="SWITCHBOARD_GRAPH_BASE_URL"
+    )
+
+    calendar_interval: int = Field(
+        60, validation_alias=AliasChoices("SWITCHBOARD_CALENDAR_INTERVAL")
+    )
+
+    @property
+    def public_base(self) -> str:
+        """The public URL without a trailing slash."""
+        return self.public_url.rstrip("/")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own Settings instead)."""
+    return Settings()

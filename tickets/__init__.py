@@ -1,0 +1,1 @@
+"""Tickets: callbacks, messages to departments, follow-up, deadlines and escalation."""
