@@ -77,7 +77,7 @@ def migrate(engine: Engine) -> None:
             conn.commit()
             try:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, "heads")
                 conn.commit()
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
@@ -88,7 +88,7 @@ def migrate(engine: Engine) -> None:
         try:
             with engine.begin() as conn:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, "heads")
             return
         except Exception as exc:  # pragma: no cover - only under concurrent start
             if "locked" not in str(exc).lower() and "already exists" not in str(exc).lower():
