@@ -16,13 +16,34 @@ def create_app(
     if settings.twilio_auth_token is None:
         raise RuntimeError("TWILIO_AUTH_TOKEN is required")
     engine = engine or make_engine(settings.database_url)
-    app = FastAPI(title="switchboard", version="0.1.0")
+    import asyncio
+    from contextlib import asynccontextmanager
+
+    from switchboard.auth import Authenticator
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        task = None
+        if calendar_sync:
+            from calendar_sync.worker import background_sync
+
+            task = asyncio.create_task(background_sync(settings, engine))
+        yield
+        if task is not None:
+            task.cancel()
+
+    app = FastAPI(title="switchboard", version="0.1.0", lifespan=lifespan)
+    auth = Authenticator(settings, engine)
+    app.state.auth = auth
     app.state.settings = settings
     app.state.engine = engine
 
     from ivr.router import build_router as ivr_router
 
+    from identity.router import build_router as identity_router
+
     app.include_router(ivr_router(settings=settings, engine=engine))
+    app.include_router(identity_router(settings=settings, engine=engine, auth=auth))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -12,6 +12,17 @@ from switchboard.settings import Settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="A telephone switchboard.")
 
 
+from calendar_sync.cli import calendar_app  # noqa: E402
+from identity.cli import members_app  # noqa: E402
+from switchboard.orgcli import org_app  # noqa: E402
+
+app.add_typer(org_app, name="org")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(members_app, name="members")
+agents_app = typer.Typer(no_args_is_help=True, help="Agents' API tokens.")
+app.add_typer(agents_app, name="agents")
+
+
 def _settings() -> Settings:
     return Settings()
 
@@ -42,6 +53,26 @@ def serve(
 
     application = create_app(settings, engine, calendar_sync=not no_calendar_sync)
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+
+
+@agents_app.command("token")
+def agents_token(agent_id: str) -> None:
+    """Print a new bearer token for AGENT_ID; only its hash is stored (the old one stops working)."""
+    from sqlalchemy import update
+
+    from routing.models import Agent
+    from switchboard.auth import hash_token, new_token
+
+    engine = _engine(_settings())
+    token = new_token()
+    with engine.begin() as conn:
+        n = conn.execute(
+            update(Agent).where(Agent.id == agent_id).values(token_hash=hash_token(token))  # type: ignore[arg-type]
+        ).rowcount
+    if not n:
+        typer.echo(f"no agent with id {agent_id!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(token)
 
 
 def main() -> None:  # pragma: no cover
