@@ -1,0 +1,292 @@
+"""Pydantic models for the organisation file (CONTRACT §3), field by field, with its defaults."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+import phonenumbers
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from routing.hours import CLOSED, parse_range
+
+ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+MENU_DIGITS = frozenset("0123456789*#")
+VOICEMAIL = "voicemail"
+
+
+def _error(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def _check_id(value: str) -> str:
+    if not value or len(value) > 64 or not set(value) <= ID_CHARS:
+        raise _error("id", f'"{value}" is not a valid id: use 1-64 of a-z, 0-9, ".", "_", "-"')
+    return value
+
+
+def _check_phone(value: str) -> str:
+    """E.164 as phonenumbers sees it: valid, and already written as +<country><number>."""
+    bad = _error("phone", f'"{value}" is not an E.164 phone number (like "+4790000001")')
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise bad from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise bad
+    if phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != value:
+        raise bad
+    return value
+
+
+def _digit_text(value: Any) -> Any:
+    # An unquoted menu key or digit (9) arrives as an int; "09" stays text and is refused below.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _check_digit(value: str) -> str:
+    if len(value) != 1 or value not in MENU_DIGITS:
+        raise _error("digit", f'"{value}" is not one key: use 0-9, * or #')
+    return value
+
+
+def _check_range(value: str) -> str:
+    try:
+        parse_range(value)
+    except ValueError as exc:
+        raise _error("time_range", str(exc)) from None
+    return value
+
+
+def _check_special(value: str) -> str:
+    return value if value == CLOSED else _check_range(value)
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+Phone = Annotated[str, AfterValidator(_check_phone)]
+Digit = Annotated[str, BeforeValidator(_digit_text), AfterValidator(_check_digit)]
+TimeRange = Annotated[str, AfterValidator(_check_range)]
+SpecialHours = Annotated[str, AfterValidator(_check_special)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    """Every section refuses unknown keys, so a typo is an error rather than a silent default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WeekHours(Strict):
+    """Opening hours per weekday; a missing day is closed."""
+
+    mon: TimeRange | None = None
+    tue: TimeRange | None = None
+    wed: TimeRange | None = None
+    thu: TimeRange | None = None
+    fri: TimeRange | None = None
+    sat: TimeRange | None = None
+    sun: TimeRange | None = None
+
+    @model_validator(mode="after")
+    def _some_day(self) -> WeekHours:
+        if not self.as_config():
+            raise _error("no_days", "names no day: leave opening_hours out for always open")
+        return self
+
+    def as_config(self) -> dict[str, str]:
+        """{"mon": "08:00-15:30", …} for the days that open."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class Organisation(Strict):
+    """Names said in the greetings, time zone, and when the lines are open."""
+
+    name: Text
+    name_en: Text | None = None
+    timezone: str = ""  # empty: the loader's default (Settings.timezone)
+    holidays: str | None = None
+    opening_hours: WeekHours | None = None
+    closed_days: list[date] = []
+    special_hours: dict[date, SpecialHours] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _error("timezone", f'"{value}" is not a time zone (like "Europe/Oslo")') from None
+        return value
+
+    @model_validator(mode="after")
+    def _default_zone(self, info: ValidationInfo) -> Organisation:
+        if not self.timezone:
+            self.timezone = (info.context or {}).get("default_timezone") or "Europe/Oslo"
+        return self
+
+    @field_validator("holidays")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.strip().upper()
+        if code not in holidays_lib.list_supported_countries():
+            raise _error("country", f'"{value}" is not a country code the holidays package knows')
+        return code
+
+
+class Kid(Strict):
+    """Where the membership number sits in an invoice KID."""
+
+    algorithm: Literal["mod10", "mod11", "either"] = "mod10"
+    membership_offset: int = Field(0, ge=0)
+    membership_length: int = Field(6, ge=1)
+
+
+class CalendarPolicy(Strict):
+    """What in a calendar blocks loop calls (CONTRACT §4)."""
+
+    tentative_blocks: bool = True
+    all_day_free_blocks: bool = False
+    block_keywords: list[Text] = []
+
+
+class Number(Strict):
+    """A number Twilio sends calls for."""
+
+    number: Phone
+    kind: Literal["switchboard", "direct"] = "switchboard"
+    agent: Id | None = None
+
+    @model_validator(mode="after")
+    def _agent_for_direct(self) -> Number:
+        if self.kind == "direct" and self.agent is None:
+            raise _error("direct_agent", "a direct line needs `agent:` (the agent it rings)")
+        if self.kind == "switchboard" and self.agent is not None:
+            raise _error("switchboard_agent", "only a direct line names an agent")
+        return self
+
+
+class English(Strict):
+    """"For English, press 9": the digit and the loop it leads to."""
+
+    digit: Digit
+    loop: Id
+
+
+class IcsCalendar(Strict):
+    """An ICS feed: http(s) URL, or a file path (relative to the org file's directory)."""
+
+    source: Literal["ics"]
+    url: Text
+
+    @field_validator("url")
+    @classmethod
+    def _absolute_path(cls, value: str, info: ValidationInfo) -> str:
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https"):
+            return value
+        path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(value).expanduser()
+        base = Path((info.context or {}).get("base_dir") or Path.cwd())
+        # Stored absolute so the sync job finds it whatever directory it runs in.
+        return str(path if path.is_absolute() else (base / path).resolve())
+
+
+class MailboxCalendar(Strict):
+    """Exchange on premises (ews) or Microsoft 365 (graph): server and credentials from env."""
+
+    source: Literal["ews", "graph"]
+    mailbox: Text
+
+    @field_validator("mailbox")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if "@" not in value.strip("@"):
+            raise _error("mailbox", "is not a mailbox address (like name@example.org)")
+        return value
+
+
+Calendar = Annotated[IcsCalendar | MailboxCalendar, Field(discriminator="source")]
+
+
+class Agent(Strict):
+    """A member of staff who answers calls."""
+
+    id: Id
+    name: Text
+    phone: Phone
+    email: Text | None = None
+    roles: list[Id] = []
+    logged_in: bool = True
+    logout_reason: Literal["holiday", "leave", "sick", "training", "other"] | None = None
+    routing_stop: bool = False
+    calendar: Calendar | None = None
+
+    @model_validator(mode="after")
+    def _reason_needs_logout(self) -> Agent:
+        if self.logged_in and self.logout_reason is not None:
+            raise _error("logout_reason", "is only for an agent with logged_in: false")
+        return self
+
+
+class Loop(Strict):
+    """A group of agents a menu digit leads to."""
+
+    id: Id
+    name: Text
+    members: list[Id] = []
+    roles: list[Id] = []
+    strategy: Literal[
+        "ringall", "linear", "round_robin", "least_recent", "fewest_calls", "random"
+    ] = "ringall"
+    ring_timeout: int = Field(20, ge=5, le=600)  # Twilio's <Dial timeout> range
+    max_wait: int = Field(0, ge=0)
+    wrap_up: int = Field(0, ge=0)
+    overflow: Id = VOICEMAIL
+
+
+Prompts = dict[Literal["nb", "en"], dict[Id, Text]]
+
+
+class OrgFile(Strict):
+    """The whole organisation file, validated field by field (cross-checks are in orgfile)."""
+
+    organisation: Organisation
+    kid: Kid = Kid()
+    calendar_policy: CalendarPolicy = CalendarPolicy()
+    numbers: list[Number]
+    menu: Annotated[dict[Digit, Id], Field(min_length=1)]
+    menu_default: Id | None = None
+    prompts: Prompts = {}
+    english: English | None = None
+    agents: list[Agent]
+    loops: Annotated[list[Loop], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _default_menu_entry(self) -> OrgFile:
+        if self.menu_default is None and self.menu:
+            # The contract: after three plays with no valid digit, the last entry's loop.
+            self.menu_default = list(self.menu.values())[-1]
+        return self
+
+
+ALL_KEYS = frozenset(
+    name
+    for model in (OrgFile, Organisation, WeekHours, Kid, CalendarPolicy, Number, English,
+                  IcsCalendar, MailboxCalendar, Agent, Loop)
+    for name in model.model_fields
+)
