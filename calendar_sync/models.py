@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Column, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 
@@ -35,3 +35,7 @@ class CalendarSource(SQLModel, table=True):
     etag: str | None = None
     last_modified: str | None = None
     failures: int = 0
+    # Added in migration 0002: which URL or mailbox the state above belongs to, and the last
+    # ICS body, so a 304 Not Modified can still be expanded over the moving window.
+    source_key: str | None = Field(default=None, sa_column=Column(String, nullable=True))
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
