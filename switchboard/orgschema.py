@@ -239,7 +239,7 @@ class Agent(Strict):
     @model_validator(mode="after")
     def _reason_needs_logout(self) -> Agent:
         if self.logged_in and self.logout_reason is not None:
-            raise _error("logout_reason", "is only for an agent with logged_in: false")
+            raise _error("logout_reason", "logout_reason is set, so logged_in must be false")
         return self
 
 

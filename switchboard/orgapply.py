@@ -1,0 +1,216 @@
+"""Apply a validated organisation file to the database, all of it in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from routing.models import Agent, Loop, MenuEntry, Organisation, PhoneNumber
+from switchboard.db import session_scope
+from switchboard.models import Meta
+from switchboard.orgschema import Agent as FileAgent
+from switchboard.orgschema import OrgFile
+
+ORG_VERSION_KEY = "org_version"
+FILE_STOP_REASON = "org_file"
+
+
+@dataclass
+class ApplyReport:
+    """What the file holds and how many rows the apply created, updated and removed."""
+
+    agents: int
+    loops: int
+    numbers: int
+    menu_entries: int
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    version: int = 0
+
+    @property
+    def changes(self) -> int:
+        """Rows touched in all (the version bump aside)."""
+        return self.created + self.updated + self.removed
+
+    def summary(self, source: str) -> str:
+        """The one line `switchboard org apply` prints."""
+        return (
+            f"applied {source}: {self.agents} agents, {self.loops} loops, {self.numbers} numbers, "
+            f"{self.menu_entries} menu entries (created {self.created}, updated {self.updated}, "
+            f"removed {self.removed})"
+        )
+
+
+def org_config(org: OrgFile) -> dict[str, Any]:
+    """Organisation.config: exactly the keys the IVR reads (names fixed, see the task)."""
+    o = org.organisation
+    return {
+        "opening_hours": o.opening_hours.as_config() if o.opening_hours else None,
+        "holidays": o.holidays,
+        "closed_days": [d.isoformat() for d in o.closed_days],
+        "special_hours": {d.isoformat(): v for d, v in o.special_hours.items()},
+        "kid": org.kid.model_dump(),
+        "calendar_policy": org.calendar_policy.model_dump(),
+        "prompts": {lang: dict(texts) for lang, texts in org.prompts.items()},
+        "english": org.english.model_dump() if org.english else None,
+        "menu_default": org.menu_default,
+    }
+
+
+def _set(row: Any, values: dict[str, Any]) -> bool:
+    """Assign values to row; True when anything differed."""
+    changed = False
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
+def _state(row: Agent, spec: FileAgent, is_new: bool) -> bool:
+    """Write the state fields only where the file changed since it was last applied.
+
+    The desk, admin pages and rules change logged_in/routing_stop at run time; re-applying an
+    unchanged file (scripts/demo does on every start) must not undo that, while an edit to the
+    file must take effect. logged_in and logout_reason go together so they never contradict.
+    """
+    remembered = not is_new and row.file_logged_in is not None
+    values: dict[str, Any] = {}
+    if not remembered or (row.file_logged_in, row.file_logout_reason) != (
+        spec.logged_in, spec.logout_reason
+    ):
+        values |= {"logged_in": spec.logged_in, "logout_reason": spec.logout_reason}
+    if not remembered or row.file_routing_stop != spec.routing_stop:
+        values |= {
+            "routing_stop": spec.routing_stop,
+            "stop_reason": FILE_STOP_REASON if spec.routing_stop else None,
+        }
+    values |= {
+        "file_logged_in": spec.logged_in,
+        "file_logout_reason": spec.logout_reason,
+        "file_routing_stop": spec.routing_stop,
+    }
+    return _set(row, values)
+
+
+def _apply_agents(session: Session, org: OrgFile, report: ApplyReport) -> None:
+    rows = {a.id: a for a in session.exec(select(Agent)).all()}
+    for position, spec in enumerate(org.agents):
+        row = rows.pop(spec.id, None)
+        is_new = row is None
+        if row is None:
+            row = Agent(id=spec.id, name=spec.name, phone=spec.phone)
+            session.add(row)
+        changed = _set(row, {
+            "name": spec.name,
+            "phone": spec.phone,
+            "email": spec.email,
+            "roles": list(spec.roles),
+            "calendar": spec.calendar.model_dump() if spec.calendar else None,
+            "position": position,
+            "active": True,
+        })
+        changed = _state(row, spec, is_new) or changed
+        if is_new:
+            report.created += 1
+        elif changed:
+            report.updated += 1
+    for row in rows.values():
+        # Never deleted: past calls and tickets point at them.
+        if row.active:
+            row.active = False
+            report.removed += 1
+
+
+def _apply_loops(session: Session, org: OrgFile, report: ApplyReport) -> None:
+    rows = {lp.id: lp for lp in session.exec(select(Loop)).all()}
+    for position, spec in enumerate(org.loops):
+        row = rows.pop(spec.id, None)
+        is_new = row is None
+        if row is None:
+            row = Loop(id=spec.id, name=spec.name)
+            session.add(row)
+        changed = _set(row, {
+            "name": spec.name,
+            "members": list(spec.members),
+            "roles": list(spec.roles),
+            "strategy": spec.strategy,
+            "ring_timeout": spec.ring_timeout,
+            "max_wait": spec.max_wait,
+            "wrap_up": spec.wrap_up,
+            "overflow": spec.overflow,
+            "position": position,
+            "active": True,
+        })
+        if is_new:
+            report.created += 1
+        elif changed:
+            report.updated += 1
+    for row in rows.values():
+        # Kept with its overflow, so callers still waiting in it move on to where it led.
+        if row.active:
+            row.active = False
+            report.removed += 1
+
+
+def _apply_table(session: Session, model: Any, key: str, wanted: dict[str, dict[str, Any]],
+                 report: ApplyReport) -> None:
+    """Make a small table match the file exactly: insert, update, delete by primary key."""
+    rows = {getattr(r, key): r for r in session.exec(select(model)).all()}
+    for ident, values in wanted.items():
+        row = rows.pop(ident, None)
+        if row is None:
+            session.add(model(**{key: ident}, **values))
+            report.created += 1
+        elif _set(row, values):
+            report.updated += 1
+    for row in rows.values():
+        session.delete(row)
+        report.removed += 1
+
+
+def _bump_version(session: Session) -> int:
+    meta = session.get(Meta, ORG_VERSION_KEY)
+    if meta is None:
+        meta = Meta(key=ORG_VERSION_KEY, value=0)
+        session.add(meta)
+    meta.value += 1
+    return meta.value
+
+
+def apply_org(engine: Engine, org: OrgFile, *, now: datetime) -> ApplyReport:
+    """Make the database match the file in one transaction (any error: nothing changes)."""
+    report = ApplyReport(
+        agents=len(org.agents), loops=len(org.loops), numbers=len(org.numbers),
+        menu_entries=len(org.menu),
+    )
+    with session_scope(engine) as session:
+        organisation = session.get(Organisation, 1)
+        values = {
+            "name": org.organisation.name,
+            "name_en": org.organisation.name_en,
+            "timezone": org.organisation.timezone,
+            "config": org_config(org),
+        }
+        if organisation is None:
+            session.add(Organisation(id=1, applied_at=now, **values))
+            report.created += 1
+        else:
+            if _set(organisation, values):
+                report.updated += 1
+            organisation.applied_at = now
+        _apply_agents(session, org, report)
+        _apply_loops(session, org, report)
+        _apply_table(session, PhoneNumber, "number", {
+            n.number: {"kind": n.kind, "agent_id": n.agent} for n in org.numbers
+        }, report)
+        _apply_table(session, MenuEntry, "digit", {
+            digit: {"loop_id": loop} for digit, loop in org.menu.items()
+        }, report)
+        report.version = _bump_version(session)
+    return report
