@@ -41,4 +41,5 @@ class CallStep(SQLModel, table=True):
     call_sid: str = Field(primary_key=True, max_length=64)
     step: str = Field(primary_key=True, max_length=255)
     twiml: str
+    stage: str | None = None  # the call's stage after this step (the simulator reads it)
     created_at: datetime

@@ -38,12 +38,25 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
 
+    from fastapi import Response
+
+    from ivr.context import FlowContext
+    from ivr.music import hold_wav
     from ivr.router import build_router as ivr_router
+    from routing.snapshot import SnapshotCache
 
     from identity.router import build_router as identity_router
 
-    app.include_router(ivr_router(settings=settings, engine=engine))
+    cache = SnapshotCache(engine, default_tz=settings.timezone,
+                          always_open=settings.always_open)
+    ctx = FlowContext(settings=settings, engine=engine, cache=cache)
+    app.state.flow = ctx
+    app.include_router(ivr_router(ctx))
     app.include_router(identity_router(settings=settings, engine=engine, auth=auth))
+
+    @app.get("/static/hold.wav", include_in_schema=False)
+    def hold_music() -> Response:
+        return Response(hold_wav(), media_type="audio/wav")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

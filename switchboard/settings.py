@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     timezone: str = Field("Europe/Oslo", validation_alias="SWITCHBOARD_TIMEZONE")
     pii_key: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_PII_KEY")
     allow_test_ids: bool = Field(False, validation_alias="SWITCHBOARD_ALLOW_TEST_IDS")
-    demo: bool = Field(False, validation_alias="SWITCHBOARD_DEMO")
+    # Demo only: ignore opening hours so the demo rings at any hour of the day.
+    always_open: bool = Field(False, validation_alias="SWITCHBOARD_ALWAYS_OPEN")
 
     ews_url: str | None = Field(None, validation_alias="SWITCHBOARD_EWS_URL")
     ews_username: str | None = Field(None, validation_alias="SWITCHBOARD_EWS_USERNAME")

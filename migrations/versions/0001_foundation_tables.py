@@ -95,6 +95,7 @@ def upgrade() -> None:
     sa.Column('call_sid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('step', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('twiml', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('call_sid', 'step')
     )

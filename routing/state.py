@@ -1,0 +1,160 @@
+"""Agents' run-time state in the database: reservations (offers), answers, wrap-up.
+
+An offer is a row in `offer` with live=true; a partial unique index allows one live offer per
+agent, so reserving is one INSERT … ON CONFLICT DO NOTHING: atomic across server processes on
+PostgreSQL and SQLite alike, with no check-then-act in Python memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from routing.decide import AgentState
+from routing.models import Agent, Offer
+
+EXPIRY_GRACE = 30  # seconds past the ring timeout before a lost reservation expires
+ON_CALL_CAP = timedelta(hours=4)  # an answered call whose end never reached us
+
+AGENT = Agent.__table__  # type: ignore[attr-defined]
+OFFER = Offer.__table__  # type: ignore[attr-defined]
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    if dt is not None and dt.tzinfo is None:
+        from datetime import UTC
+
+        return dt.replace(tzinfo=UTC)
+    return dt
+
+
+def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datetime,
+                tz: str = "Europe/Oslo") -> dict[str, AgentState]:
+    """Run-time state of the given agents (all active agents when None)."""
+    q = select(AGENT.c.id, AGENT.c.logged_in, AGENT.c.routing_stop, AGENT.c.wrap_up_until,
+               AGENT.c.last_answered_at, AGENT.c.last_offered_at, AGENT.c.answered_day,
+               AGENT.c.answered_today).where(AGENT.c.active.is_(True))
+    ids = None if agent_ids is None else list(agent_ids)
+    if ids is not None:
+        q = q.where(AGENT.c.id.in_(ids))
+    offers = dict(
+        conn.execute(
+            select(OFFER.c.agent_id, OFFER.c.state).where(
+                OFFER.c.live.is_(True), OFFER.c.expires_at > now)
+        ).all()
+    )
+    today = now.astimezone(ZoneInfo(tz)).date().isoformat()
+    out: dict[str, AgentState] = {}
+    for r in conn.execute(q):
+        last_ans = _utc(r.last_answered_at)
+        wrap = _utc(r.wrap_up_until)
+        idle = max([t for t in (last_ans, wrap, _utc(r.last_offered_at)) if t is not None],
+                   default=None)
+        out[r.id] = AgentState(
+            r.id, bool(r.logged_in), bool(r.routing_stop), wrap, offers.get(r.id), last_ans,
+            r.answered_today if r.answered_day == today else 0, idle)
+    return out
+
+
+def expire_stale(conn: Connection, *, now: datetime) -> int:
+    """End reservations whose callbacks never came."""
+    return conn.execute(
+        update(OFFER).where(OFFER.c.live.is_(True), OFFER.c.expires_at <= now)
+        .values(live=False, state="expired", ended_at=now)
+    ).rowcount
+
+
+def reserve(conn: Connection, *, call_sid: str, loop_id: str | None, attempt: int,
+            agent_ids: Sequence[str], now: datetime, ring_timeout: int) -> dict[str, int]:
+    """Reserve each agent for this call if nobody else holds them; {agent_id: offer id}."""
+    if not agent_ids:
+        return {}
+    expire_stale(conn, now=now)
+    expires = now + timedelta(seconds=ring_timeout + EXPIRY_GRACE)
+    rows = [dict(call_sid=call_sid, agent_id=a, loop_id=loop_id, attempt=attempt,
+                 state="ringing", live=True, created_at=now, expires_at=expires)
+            for a in agent_ids]
+    ins = (postgresql.insert(OFFER) if conn.dialect.name == "postgresql"
+           else sqlite.insert(OFFER))
+    got: dict[str, int] = {}
+    for row in rows:  # one statement per row: RETURNING with DO NOTHING is per-row anyway
+        res = conn.execute(ins.values(**row).on_conflict_do_nothing()
+                           .returning(OFFER.c.id, OFFER.c.agent_id)).first()
+        if res is not None:
+            got[res.agent_id] = res.id
+    if got:
+        conn.execute(update(AGENT).where(AGENT.c.id.in_(list(got))).values(last_offered_at=now))
+    return got
+
+
+def release_ringing(conn: Connection, *, call_sid: str, now: datetime) -> list[str]:
+    """Free every agent still only ringing for this call; returns their ids."""
+    rows = conn.execute(
+        select(OFFER.c.agent_id).where(OFFER.c.call_sid == call_sid, OFFER.c.live.is_(True),
+                                       OFFER.c.state == "ringing")).all()
+    conn.execute(
+        update(OFFER).where(OFFER.c.call_sid == call_sid, OFFER.c.live.is_(True),
+                            OFFER.c.state == "ringing")
+        .values(live=False, state="released", ended_at=now))
+    return [r.agent_id for r in rows]
+
+
+def confirm(conn: Connection, *, offer_id: int, now: datetime,
+            tz: str = "Europe/Oslo") -> tuple[str, str | None, str] | None:
+    """The agent pressed a key: the offer becomes the call's answer.
+
+    Returns (call_sid, loop_id, agent_id), or None when the offer is no longer ringing or the
+    call was already answered by someone else.
+    """
+    offer = conn.execute(select(OFFER).where(OFFER.c.id == offer_id)).first()
+    if offer is None or not offer.live or offer.state != "ringing":
+        return None
+    taken = conn.execute(select(OFFER.c.id).where(
+        OFFER.c.call_sid == offer.call_sid, OFFER.c.state == "on_call")).first()
+    if taken is not None:
+        return None
+    n = conn.execute(
+        update(OFFER).where(OFFER.c.id == offer_id, OFFER.c.state == "ringing",
+                            OFFER.c.live.is_(True))
+        .values(state="on_call", answered_at=now, expires_at=now + ON_CALL_CAP)).rowcount
+    if not n:
+        return None
+    today = now.astimezone(ZoneInfo(tz)).date().isoformat()
+    agent = conn.execute(select(AGENT.c.answered_day, AGENT.c.answered_today)
+                         .where(AGENT.c.id == offer.agent_id)).first()
+    count = (agent.answered_today if agent and agent.answered_day == today else 0) + 1
+    conn.execute(update(AGENT).where(AGENT.c.id == offer.agent_id).values(
+        last_answered_at=now, answered_day=today, answered_today=count))
+    # Twilio cancels the other legs once one is bridged; free those agents now.
+    conn.execute(update(OFFER).where(
+        and_(OFFER.c.call_sid == offer.call_sid, OFFER.c.id != offer_id,
+             OFFER.c.live.is_(True))).values(live=False, state="released", ended_at=now))
+    return offer.call_sid, offer.loop_id, offer.agent_id
+
+
+def answered_offer(conn: Connection, *, call_sid: str) -> tuple[str, str | None] | None:
+    """(agent_id, loop_id) of the offer that answered this call, if any."""
+    r = conn.execute(select(OFFER.c.agent_id, OFFER.c.loop_id).where(
+        OFFER.c.call_sid == call_sid,
+        OFFER.c.state.in_(("on_call", "ended")), OFFER.c.answered_at.is_not(None))).first()
+    return (r.agent_id, r.loop_id) if r else None
+
+
+def end_call(conn: Connection, *, call_sid: str, now: datetime, wrap_up: int) -> str | None:
+    """The call is over: free everyone; the agent who had it rests for `wrap_up` seconds."""
+    release_ringing(conn, call_sid=call_sid, now=now)
+    r = conn.execute(select(OFFER.c.id, OFFER.c.agent_id).where(
+        OFFER.c.call_sid == call_sid, OFFER.c.state == "on_call", OFFER.c.live.is_(True))).first()
+    if r is None:
+        return None
+    conn.execute(update(OFFER).where(OFFER.c.id == r.id).values(
+        live=False, state="ended", ended_at=now))
+    if wrap_up > 0:
+        conn.execute(update(AGENT).where(AGENT.c.id == r.agent_id).values(
+            wrap_up_until=now + timedelta(seconds=wrap_up)))
+    return str(r.agent_id)

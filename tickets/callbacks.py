@@ -1,0 +1,73 @@
+"""Callback tickets for unanswered callers (CONTRACT §4: who gets one, who does not)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from tickets.models import Ticket
+
+TICKET = Ticket.__table__  # type: ignore[attr-defined]
+MIN_SECONDS_IN_LOOP = 5  # a caller who hangs up sooner is counted but gets no ticket
+# Caller IDs Twilio uses for withheld numbers, besides text such as "anonymous".
+WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"}
+
+
+def callable_number(raw: str | None) -> str | None:
+    """The caller's number in E.164, or None when it is withheld or not a number."""
+    if not raw:
+        return None
+    raw = raw.strip()
+    if raw in WITHHELD or not any(ch.isdigit() for ch in raw):
+        return None
+    try:
+        num = phonenumbers.parse(raw, "NO")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def callback_due(*, stage: str, answered: bool, number: str | None, recorded: bool,
+                 seconds_in_loop: float | None) -> bool:
+    """Whether an ended call earns a callback ticket."""
+    if answered:
+        return False
+    if recorded:
+        return True
+    if number is None:  # withheld: only with a voicemail
+        return False
+    if stage in ("voicemail", "closed"):
+        return True
+    if stage in ("loop", "queue", "direct"):
+        return seconds_in_loop is not None and seconds_in_loop >= MIN_SECONDS_IN_LOOP
+    return False  # hung up at the menu
+
+
+def upsert_callback(conn: Connection, *, call_sid: str, now: datetime, loop_id: str | None,
+                    agent_id: str | None, number: str | None, progress: str,
+                    recording_url: str | None = None,
+                    recording_duration: int | None = None) -> None:
+    """One callback ticket per call: create it, or add the recording to it."""
+    ins = (postgresql.insert(TICKET) if conn.dialect.name == "postgresql"
+           else sqlite.insert(TICKET))
+    conn.execute(ins.values(
+        kind="callback", call_sid=call_sid, loop_id=loop_id, agent_id=agent_id,
+        caller_number=number, progress=progress, recording_url=recording_url,
+        recording_duration=recording_duration, status="open", created_at=now,
+    ).on_conflict_do_nothing())
+    if recording_url:
+        conn.execute(update(TICKET).where(TICKET.c.call_sid == call_sid).values(
+            recording_url=recording_url, recording_duration=recording_duration))
+
+
+def open_callbacks(conn: Connection) -> list[dict]:
+    """Open callback tickets, newest first."""
+    rows = conn.execute(select(TICKET).where(TICKET.c.status == "open")
+                        .order_by(TICKET.c.created_at.desc())).all()
+    return [dict(r._mapping) for r in rows]
