@@ -1,0 +1,258 @@
+"""One synchronisation pass: group agents by source, fetch, apply the policy, store atomically."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from calendar_sync.ics import FeedState, IcsSource
+from calendar_sync.models import BusyInterval, CalendarSource
+from calendar_sync.policy import Interval, Policy, intervals
+from calendar_sync.protocol import CalendarSource as Source
+from calendar_sync.protocol import MailboxResult, SourceError
+from routing.models import Agent, Organisation
+from switchboard.models import Meta
+from switchboard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WINDOW_BACK = timedelta(days=1)
+WINDOW_AHEAD = timedelta(days=14)
+VERSION_KEY = "calendar_version"
+HEARTBEAT_KEY = "calendar_heartbeat"
+# Bump the version at least this often while syncs succeed, so the processes' BusyIndex
+# reloads fresh last_success times and never shows calendar_stale for a calendar that syncs.
+HEARTBEAT = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(minutes=15)
+
+SourceFactory = Callable[[str], Source]
+
+
+@dataclass
+class AgentReport:
+    """How one agent's calendar fared in this pass."""
+
+    agent_id: str
+    kind: str
+    ok: bool
+    error: str | None = None
+    blocking: int = 0
+    stored: int = 0
+    skipped: bool = False  # backing off after earlier failures
+
+
+@dataclass
+class PassReport:
+    """The outcome of one pass."""
+
+    agents: list[AgentReport] = field(default_factory=list)
+    changed: bool = False
+
+    @property
+    def failed(self) -> list[AgentReport]:
+        """Agents whose source failed (or is backing off) this pass."""
+        return [a for a in self.agents if not a.ok]
+
+
+@dataclass
+class _Target:
+    agent_id: str
+    kind: str
+    key: str  # ICS URL or path, or mailbox
+
+
+def backoff(failures: int, interval: int) -> timedelta:
+    """How long a source waits after `failures` failures in a row: doubling, at most 15 min."""
+    if failures <= 0:
+        return timedelta(0)
+    return min(timedelta(seconds=interval * 2 ** (failures - 1)), MAX_BACKOFF)
+
+
+def default_sources(settings: Settings, timezone: str) -> SourceFactory:
+    """Build EWS and Graph sources from the settings when a pass first needs them."""
+
+    def make(kind: str) -> Source:
+        if kind == "ews":
+            from calendar_sync.ews import EwsSource
+
+            return EwsSource(settings, timezone)
+        if kind == "graph":
+            from calendar_sync.graph import GraphSource
+
+            return GraphSource(settings)
+        raise SourceError(f"unknown calendar source {kind!r}")
+
+    return make
+
+
+def _target(agent_id: str, cal: object) -> _Target | str:
+    if not isinstance(cal, Mapping):
+        return "calendar setting is not a mapping"
+    kind = str(cal.get("source", ""))
+    if kind == "ics":
+        url = cal.get("url")
+        return _Target(agent_id, kind, str(url)) if url else "ics calendar without url"
+    if kind in ("ews", "graph"):
+        box = cal.get("mailbox")
+        return _Target(agent_id, kind, str(box)) if box else f"{kind} calendar without mailbox"
+    return f"unknown calendar source {kind!r}"
+
+
+def _load(conn: Connection, settings: Settings):  # type: ignore[no-untyped-def]
+    org = conn.execute(
+        select(Organisation.timezone, Organisation.config).where(Organisation.id == 1)  # type: ignore[call-overload]
+    ).first()
+    tz = (org.timezone if org else None) or settings.timezone
+    policy = Policy.from_config((org.config or {}).get("calendar_policy") if org else None)
+    agents = conn.execute(
+        select(Agent.id, Agent.calendar).where(Agent.active)  # type: ignore[call-overload, arg-type]
+    ).all()
+    sources = {r.agent_id: r for r in conn.execute(select(CalendarSource)).all()}  # type: ignore[arg-type]
+    stored: dict[str, set[tuple]] = {}
+    for r in conn.execute(
+        select(BusyInterval.agent_id, BusyInterval.start, BusyInterval.end,  # type: ignore[call-overload]
+               BusyInterval.status, BusyInterval.all_day, BusyInterval.blocks, BusyInterval.note)
+    ):
+        stored.setdefault(r[0], set()).add(tuple(r[1:]))
+    return tz, policy, [(a.id, a.calendar) for a in agents if a.calendar], sources, stored
+
+
+def _fetch(kind: str, keys: list[str], factory: SourceFactory, ics: IcsSource,
+           start: datetime, end: datetime) -> dict[str, MailboxResult]:
+    source: Source | None = None
+    try:
+        source = ics if kind == "ics" else factory(kind)
+        return source.fetch(keys, start, end)
+    except Exception as exc:  # a source that cannot even be built fails its agents only
+        msg = str(exc) if isinstance(exc, SourceError) else type(exc).__name__
+        return {k: MailboxResult(error=msg) for k in keys}
+    finally:
+        close = getattr(source, "close", None)
+        if kind != "ics" and callable(close):
+            close()
+
+
+def _backing_off(prev: object, key: str, now: datetime, interval: int) -> bool:
+    failures = getattr(prev, "failures", 0)
+    last = getattr(prev, "last_attempt_at", None)
+    return bool(failures and last is not None and getattr(prev, "source_key", None) == key
+                and now < last + backoff(failures, interval))
+
+
+def _bump(conn: Connection, key: str, value: int | None = None) -> None:
+    stmt = update(Meta).where(Meta.key == key)  # type: ignore[arg-type]
+    stmt = stmt.values(value=value if value is not None else Meta.value + 1)
+    if not conn.execute(stmt).rowcount:
+        conn.execute(insert(Meta).values(key=key, value=value if value is not None else 1))
+
+
+def _row(iv: Interval) -> tuple:
+    return (iv.start, iv.end, iv.status, iv.all_day, iv.blocks, iv.note)
+
+
+def run_pass(engine: Engine, settings: Settings, *, now: datetime,
+             sources: SourceFactory | None = None, force: bool = False) -> PassReport:
+    """Sync every active agent's calendar once; failures keep the agent's last good intervals."""
+    with engine.connect() as conn:
+        tzname, policy, agents, known, stored = _load(conn, settings)
+    tz = ZoneInfo(tzname)
+    factory = sources or default_sources(settings, tzname)
+    start, end = now - WINDOW_BACK, now + WINDOW_AHEAD
+    report = PassReport()
+
+    targets: list[_Target] = []
+    for agent_id, cal in agents:
+        t = _target(agent_id, cal)
+        if isinstance(t, str):
+            report.agents.append(AgentReport(agent_id, "?", ok=False, error=t))
+            continue
+        prev = known.get(agent_id)
+        if not force and _backing_off(prev, t.key, now, settings.calendar_interval):
+            report.agents.append(AgentReport(agent_id, t.kind, ok=False, error=prev.last_error,
+                                             skipped=True))
+            continue
+        targets.append(t)
+
+    # ICS feeds remember their ETag and last body; a changed URL starts afresh.
+    states: dict[str, FeedState] = {}
+    for t in targets:
+        prev = known.get(t.agent_id)
+        if t.kind == "ics" and prev is not None and prev.source_key == t.key:
+            states[t.key] = FeedState(prev.etag, prev.last_modified, prev.body)
+    ics = IcsSource(states)
+    results: dict[tuple[str, str], MailboxResult] = {}
+    for kind in sorted({t.kind for t in targets}):
+        keys = list(dict.fromkeys(t.key for t in targets if t.kind == kind))
+        for key, res in _fetch(kind, keys, factory, ics, start, end).items():
+            results[(kind, key)] = res
+
+    with engine.begin() as conn:
+        changed = False
+        synced = {a for a, _ in agents}
+        gone = [a for a in set(known) | set(stored) if a not in synced]
+        if gone:  # calendar removed or agent deactivated: nothing of it may block any more
+            conn.execute(delete(BusyInterval).where(BusyInterval.agent_id.in_(gone)))  # type: ignore[attr-defined]
+            conn.execute(delete(CalendarSource).where(CalendarSource.agent_id.in_(gone)))  # type: ignore[attr-defined]
+            changed = True
+        for t in targets:
+            res = results.get((t.kind, t.key)) or MailboxResult(error="no result")
+            prev = known.get(t.agent_id)
+            values: dict[str, object] = {"kind": t.kind, "last_attempt_at": now,
+                                         "source_key": t.key}
+            if res.error is None:
+                try:
+                    rows = intervals(res.events, policy, tz, (start, end))
+                except Exception as exc:  # one odd event must not stop the pass
+                    res = MailboxResult(error=f"could not read events: {type(exc).__name__}")
+            if res.error is not None:
+                values.update(last_error=res.error[:500],
+                              failures=(prev.failures if prev else 0) + 1)
+                report.agents.append(AgentReport(t.agent_id, t.kind, ok=False, error=res.error))
+                changed |= prev is None or prev.last_error is None
+            else:
+                new = {_row(iv) for iv in rows}
+                if new != stored.get(t.agent_id, set()):
+                    conn.execute(delete(BusyInterval).where(BusyInterval.agent_id == t.agent_id))  # type: ignore[arg-type]
+                    if rows:
+                        conn.execute(insert(BusyInterval), [
+                            {"agent_id": t.agent_id, "start": iv.start, "end": iv.end,
+                             "status": iv.status, "all_day": iv.all_day, "blocks": iv.blocks,
+                             "note": iv.note} for iv in rows])
+                    changed = True
+                values.update(last_success_at=now, last_error=None, failures=0)
+                changed |= (prev is None or prev.last_error is not None
+                            or prev.last_success_at is None)
+                if t.kind == "ics":
+                    st = ics.states.get(t.key)
+                    if st is not None:
+                        values.update(etag=st.etag, last_modified=st.last_modified)
+                        if st.changed or prev is None or prev.source_key != t.key:
+                            values["body"] = st.body
+                report.agents.append(AgentReport(
+                    t.agent_id, t.kind, ok=True, blocking=sum(iv.blocks for iv in rows),
+                    stored=len(rows)))
+            if prev is None:
+                conn.execute(insert(CalendarSource).values(agent_id=t.agent_id, **values))
+            else:
+                conn.execute(update(CalendarSource)
+                             .where(CalendarSource.agent_id == t.agent_id)  # type: ignore[arg-type]
+                             .values(**values))
+        beat = conn.execute(select(Meta.value).where(Meta.key == HEARTBEAT_KEY)).scalar()  # type: ignore[call-overload, arg-type]
+        if any(a.ok for a in report.agents) and (
+                beat is None or now.timestamp() - beat >= HEARTBEAT.total_seconds()):
+            changed = True
+        if changed:
+            _bump(conn, VERSION_KEY)
+            _bump(conn, HEARTBEAT_KEY, int(now.timestamp()))
+    report.changed = changed
+    report.agents.sort(key=lambda a: a.agent_id)
+    if report.failed:
+        log.warning("calendar sync: %d of %d calendars failed", len(report.failed),
+                    len(report.agents))
+    return report
