@@ -2,6 +2,61 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 import typer
 
 members_app = typer.Typer(no_args_is_help=True, help="The member register.")
+
+
+@members_app.command("import")
+def import_members(
+    file: Path = typer.Argument(..., help="the register as CSV (CONTRACT §3b)"),
+    strict: bool = typer.Option(False, "--strict",
+                                help="import nothing when any row is rejected"),
+) -> None:
+    """Load the member register: valid rows in one transaction; rejected rows by line."""
+    from identity.pii import PiiHasher, PiiKeyMissing
+    from identity.register import RegisterFileError, parse_csv, store
+    from switchboard.db import make_engine, migrate, session_scope
+    from switchboard.settings import Settings
+
+    settings = Settings()
+    try:
+        hasher = PiiHasher.from_settings(settings)
+    except PiiKeyMissing as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"cannot read {file}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    try:
+        result = parse_csv(data, hasher=hasher, today=today,
+                           allow_test_ids=settings.allow_test_ids)
+    except RegisterFileError as exc:
+        typer.echo(f"cannot import {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for rej in result.rejections:
+        typer.echo(f"line {rej.line}: rejected: {rej.reason}")
+    if strict and result.rejections:
+        typer.echo(f"--strict: {len(result.rejections)} row(s) rejected, nothing imported",
+                   err=True)
+        raise typer.Exit(1)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        created, updated = store(session, result.records, now=now)
+    flagged = sum(1 for r in result.records if r.needs_correction)
+    typer.echo(
+        f"imported {created + updated} member(s): {created} new, {updated} updated; "
+        f"{len(result.rejections)} row(s) rejected; {flagged} need a national ID correction"
+    )
+    engine.dispose()
