@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from switchboard.orgschema import ALL_KEYS, VOICEMAIL, OrgFile
+from switchboard.orgschema import VOICEMAIL, OrgFile, keys_at
 
 __all__ = ["OrgFile", "OrgFileError", "load_org_file", "parse_org_text"]
 
@@ -131,8 +131,8 @@ def _locate(loc: Iterable[Any], lines: dict[Loc, int], missing: bool) -> tuple[L
         if (*found, key) in lines:
             found = (*found, key)
     if missing and parts and not isinstance(parts[-1], int):
-        # A missing key has no line of its own: name it, with its parent's line.
-        return (*found, str(parts[-1])), lines.get(found)
+        # A missing key has no line of its own: name it, with its parent's line (if any).
+        return (*found, str(parts[-1])), lines.get(found) if found else None
     return found, lines.get(found)
 
 
@@ -142,7 +142,7 @@ def _message(err: Any) -> str:
         return "is required"
     if kind == "extra_forbidden":
         key = str(err["loc"][-1])
-        near = difflib.get_close_matches(key, sorted(ALL_KEYS), n=1)
+        near = difflib.get_close_matches(key, keys_at(tuple(err["loc"][:-1])), n=1)
         hint = f' (did you mean "{near[0]}"?)' if near else ""
         return f'unknown key "{key}"{hint}'
     return msg.removeprefix("Value error, ")

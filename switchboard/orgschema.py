@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -284,9 +284,20 @@ class OrgFile(Strict):
         return self
 
 
-ALL_KEYS = frozenset(
-    name
-    for model in (OrgFile, Organisation, WeekHours, Kid, CalendarPolicy, Number, English,
-                  IcsCalendar, MailboxCalendar, Agent, Loop)
-    for name in model.model_fields
-)
+def _models_in(tp: Any) -> set[type[BaseModel]]:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return {tp}
+    return {m for arg in get_args(tp) for m in _models_in(arg)}
+
+
+def keys_at(loc: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed in the mapping at loc (for "did you mean" hints)."""
+    current: set[type[BaseModel]] = {OrgFile}
+    for part in loc:
+        found = {
+            m2 for m in current if isinstance(part, str) and part in m.model_fields
+            for m2 in _models_in(m.model_fields[part].annotation)
+        }
+        # List indexes and union tags are not fields: stay with the models we have.
+        current = found or current
+    return sorted({name for m in current for name in m.model_fields})
