@@ -1,1 +1,1 @@
-"""console package."""
+"""The agent desk, admin pages and JSON API routers."""

@@ -52,6 +52,9 @@ def create_app(
     ctx = FlowContext(settings=settings, engine=engine, cache=cache)
     app.state.flow = ctx
     app.include_router(ivr_router(ctx))
+    from console.api import build_router as console_api
+
+    app.include_router(console_api(ctx=ctx, auth=auth))
     app.include_router(identity_router(settings=settings, engine=engine, auth=auth))
 
     @app.get("/static/hold.wav", include_in_schema=False)

@@ -1,0 +1,46 @@
+"""Presence read-out (CONTRACT §6): who is offerable now, and every reason why not."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from routing.decide import REASON_ORDER, reasons
+from routing.models import Agent
+from routing.snapshot import OrgSnapshot
+from routing.state import load_states
+
+STALE_AFTER = timedelta(minutes=15)
+
+
+def presence(conn: Connection, snap: OrgSnapshot, *, now: datetime) -> list[dict[str, Any]]:
+    """One object per active agent, in the file's order."""
+    states = load_states(conn, None, now=now, tz=snap.timezone)
+    table = Agent.__table__  # type: ignore[attr-defined]
+    stops = dict(conn.execute(select(table.c.id, table.c.stop_reason)).all())
+    open_now = snap.closed_reason(now) is None
+    out: list[dict[str, Any]] = []
+    for agent in sorted(snap.agents.values(), key=lambda a: a.position):
+        st = states.get(agent.id)
+        if st is None or not agent.active:
+            continue
+        until = snap.busy.busy_until(agent.id, now)
+        why = reasons(st, now=now, open_now=open_now, busy=until is not None)
+        why.sort(key=REASON_ORDER.index)
+        notes = list(snap.busy.notes(agent.id, now))
+        if agent.has_calendar:
+            last = snap.busy.last_success.get(agent.id)
+            if last is None or now - last > STALE_AFTER:
+                notes.append("calendar_stale")
+        item: dict[str, Any] = {
+            "id": agent.id, "name": agent.name, "offerable": not why,
+            "state": why[0] if why else "available", "reasons": why,
+            "busy_until": until.isoformat() if until else None, "notes": notes,
+        }
+        if st.routing_stop:
+            item["stop_reason"] = stops.get(agent.id)
+        out.append(item)
+    return out
