@@ -55,6 +55,38 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
 
 
+@app.command()
+def call(
+    to: str = typer.Option(..., "--to", help="the number called (the switchboard or a direct line)"),
+    from_: str = typer.Option("+4791234567", "--from", help="the caller's number"),
+    press: str = typer.Option("", "--press", help="one digit per <Gather> in turn; w = silence"),
+    dial_status: str = typer.Option("no-answer", "--dial-status",
+                                    help="outcome of every <Dial>: completed, no-answer, busy, "
+                                         "failed, canceled"),
+    url: str | None = typer.Option(None, "--url", help="where the server listens "
+                                   "(default SWITCHBOARD_PUBLIC_URL)"),
+) -> None:
+    """Simulate a call: play Twilio's part against a running server."""
+    from ivr.simulator import Refused, Simulator, Unreachable
+
+    settings = _settings()
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    if not token:
+        typer.echo("TWILIO_AUTH_TOKEN is not set (environment or .env)", err=True)
+        raise typer.Exit(2)
+    sim = Simulator(public_base=settings.public_base, token=token, to=to, from_=from_,
+                    press=press, dial_status=dial_status, send_base=url,
+                    out=lambda line: typer.echo(line))
+    try:
+        sim.run()
+    except Refused as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except Unreachable as exc:
+        typer.echo(f"unreachable: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 @agents_app.command("token")
 def agents_token(agent_id: str) -> None:
     """Print a new bearer token for AGENT_ID; only its hash is stored (the old one stops working)."""
