@@ -8,7 +8,7 @@ type, so a pass is exactly one GetServerTimeZones plus one GetUserAvailability p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from exchangelib import (
@@ -57,6 +57,11 @@ def _message(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _plain(value: datetime) -> datetime:
+    # exchangelib's EWSDateTime subclass would leak into storage and comparisons.
+    return datetime.fromtimestamp(value.timestamp(), UTC)
+
+
 class EwsSource:
     """Free/busy for many mailboxes in one pass, per CONTRACT §1's SWITCHBOARD_EWS_* settings."""
 
@@ -90,8 +95,8 @@ class EwsSource:
         if not boxes:
             return {}
         results: dict[str, MailboxResult] = {}
-        s = EWSDateTime.from_datetime(start.astimezone(self._tz))
-        e = EWSDateTime.from_datetime(end.astimezone(self._tz))
+        s = EWSDateTime.from_datetime(start).astimezone(self._tz)
+        e = EWSDateTime.from_datetime(end).astimezone(self._tz)
         try:
             views = self._protocol.get_free_busy_info(
                 [(m, "Required", False) for m in boxes], start=s, end=e,
@@ -120,5 +125,6 @@ class EwsSource:
             subject = None
             if details is not None and not details.is_private:
                 subject = details.subject
-            events.append(RawEvent(start=ev.start, end=ev.end, status=status, subject=subject))
+            events.append(RawEvent(start=_plain(ev.start), end=_plain(ev.end), status=status,
+                                   subject=subject))
         return MailboxResult(events=events)
