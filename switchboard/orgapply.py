@@ -198,12 +198,13 @@ def apply_org(engine: Engine, org: OrgFile, *, now: datetime) -> ApplyReport:
             "config": org_config(org),
         }
         if organisation is None:
-            session.add(Organisation(id=1, applied_at=now, **values))
+            organisation = Organisation(id=1, name=org.organisation.name, applied_at=now)
+            _set(organisation, values)
+            session.add(organisation)
             report.created += 1
-        else:
-            if _set(organisation, values):
-                report.updated += 1
-            organisation.applied_at = now
+        elif _set(organisation, values):
+            report.updated += 1
+        organisation.applied_at = now
         _apply_agents(session, org, report)
         _apply_loops(session, org, report)
         _apply_table(session, PhoneNumber, "number", {

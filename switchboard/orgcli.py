@@ -21,7 +21,7 @@ def apply(
     from switchboard.orgfile import OrgFileError, load_org_file
     from switchboard.settings import Settings
 
-    settings = Settings()
+    settings = Settings()  # type: ignore[call-arg]  # filled from env and .env
     # Validate before touching the database, so a bad file leaves it exactly as it was.
     try:
         org = load_org_file(file, default_timezone=settings.timezone)

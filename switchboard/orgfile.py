@@ -196,9 +196,9 @@ def cross_check(org: OrgFile) -> list[tuple[Loc, str]]:
     for i, n in enumerate(org.numbers):
         if n.agent is not None and n.agent not in known_agents:
             out.append((("numbers", i, "agent"), f'agent "{n.agent}" does not exist'))
-    for digit, loop in org.menu.items():
-        if loop not in known_loops:
-            out.append((("menu", digit), f'loop "{loop}" does not exist'))
+    for digit, target in org.menu.items():
+        if target not in known_loops:
+            out.append((("menu", digit), f'loop "{target}" does not exist'))
     if org.menu_default not in known_loops and org.menu_default not in org.menu.values():
         out.append((("menu_default",), f'loop "{org.menu_default}" does not exist'))
     if org.english is not None:
@@ -243,7 +243,7 @@ def parse_org_text(text: str, source_name: str = "<org file>", *,
     if default_timezone is None:
         from switchboard.settings import Settings
 
-        default_timezone = Settings().timezone
+        default_timezone = Settings().timezone  # type: ignore[call-arg]
     context = {
         "base_dir": base_dir or Path(source_name).resolve().parent,
         "default_timezone": default_timezone,

@@ -153,8 +153,8 @@ class Kid(Strict):
     """Where the membership number sits in an invoice KID."""
 
     algorithm: Literal["mod10", "mod11", "either"] = "mod10"
-    membership_offset: int = Field(0, ge=0)
-    membership_length: int = Field(6, ge=1)
+    membership_offset: int = Field(default=0, ge=0)
+    membership_length: int = Field(default=6, ge=1)
 
 
 class CalendarPolicy(Strict):
@@ -253,9 +253,9 @@ class Loop(Strict):
     strategy: Literal[
         "ringall", "linear", "round_robin", "least_recent", "fewest_calls", "random"
     ] = "ringall"
-    ring_timeout: int = Field(20, ge=5, le=600)  # Twilio's <Dial timeout> range
-    max_wait: int = Field(0, ge=0)
-    wrap_up: int = Field(0, ge=0)
+    ring_timeout: int = Field(default=20, ge=5, le=600)  # Twilio's <Dial timeout> range
+    max_wait: int = Field(default=0, ge=0)
+    wrap_up: int = Field(default=0, ge=0)
     overflow: Id = VOICEMAIL
 
 
