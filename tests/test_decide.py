@@ -1,0 +1,216 @@
+"""The pure routing decision: who may be offered, rounds, waiting in line and overflow (§4)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routing.decide import AgentState, LoopSpec, RouteState, decide
+from routing.strategies import STRATEGIES
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+IDS = tuple(f"ag{i:02d}" for i in range(12))
+
+
+def may_be_offered(s: AgentState, *, busy: bool, open_now: bool) -> bool:
+    """CONTRACT §4 in words, written out independently of routing.decide.reasons."""
+    resting = s.wrap_up_until is not None and s.wrap_up_until > NOW
+    return (s.logged_in and not s.routing_stop and s.live_offer is None and not resting
+            and not busy and open_now)
+
+
+def merely_occupied(s: AgentState, *, busy: bool, open_now: bool) -> bool:
+    """Ringing, on a call or in wrap-up, and nothing else keeping them away."""
+    resting = s.wrap_up_until is not None and s.wrap_up_until > NOW
+    return ((s.live_offer is not None or resting) and s.logged_in and not s.routing_stop
+            and not busy and open_now)
+
+
+agent_states = st.builds(
+    AgentState,
+    agent_id=st.just(""),
+    logged_in=st.booleans(),
+    routing_stop=st.booleans(),
+    wrap_up_until=st.sampled_from([None, NOW - timedelta(seconds=5), NOW,
+                                   NOW + timedelta(seconds=8)]),
+    live_offer=st.sampled_from([None, None, "ringing", "on_call"]),
+    last_answered_at=st.sampled_from([None, NOW - timedelta(minutes=3),
+                                      NOW - timedelta(hours=1)]),
+    answered_today=st.integers(0, 5),
+    idle_since=st.sampled_from([None, NOW - timedelta(minutes=1), NOW - timedelta(hours=2)]),
+)
+
+
+@st.composite
+def situations(draw: st.DrawFn) -> dict:
+    """A loop, its members' states and calendars, and a call's progress in it."""
+    n = draw(st.integers(1, 12))
+    members = tuple(draw(st.permutations(IDS))[:n])
+    states = {}
+    for m in members:
+        if draw(st.integers(0, 9)) == 0:
+            continue  # an agent removed from the file: no state at all
+        s = draw(agent_states)
+        states[m] = AgentState(m, s.logged_in, s.routing_stop, s.wrap_up_until, s.live_offer,
+                               s.last_answered_at, s.answered_today, s.idle_since)
+    loop = LoopSpec("loop", members, draw(st.sampled_from(STRATEGIES)),
+                    draw(st.integers(5, 60)), draw(st.sampled_from([0, 0, 30, 120])))
+    route = RouteState(used=draw(st.sampled_from([0.0, 10.0, 29.0, 45.0, 130.0])),
+                       tried=draw(st.lists(st.sampled_from(members), unique=True)),
+                       rounds=draw(st.integers(0, 2)))
+    return dict(loop=loop, states=states, busy={m: draw(st.booleans()) for m in members},
+                open_now=draw(st.booleans()), route=route,
+                ahead=draw(st.sampled_from([0, 0, 0, 1, 3])),
+                last_rung=draw(st.sampled_from((None, *members))),
+                seed=draw(st.integers(0, 1000)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(situations())
+def test_nobody_who_is_not_offerable_is_ever_offered(s: dict) -> None:
+    d = decide(s["loop"], s["states"], s["busy"], now=NOW, open_now=s["open_now"],
+               route=s["route"], ahead_in_line=s["ahead"], last_rung=s["last_rung"],
+               rng=random.Random(s["seed"]))
+    offerable = {m for m, a in s["states"].items()
+                 if may_be_offered(a, busy=s["busy"][m], open_now=s["open_now"])}
+    assert d.kind in ("dial", "wait", "overflow")
+    if d.kind == "dial":
+        assert d.agents and set(d.agents) <= offerable
+        assert len(d.agents) == len(set(d.agents))
+        assert len(d.agents) == 1 or s["loop"].strategy == "ringall"
+        assert 1 <= d.timeout <= s["loop"].ring_timeout
+        if s["loop"].max_wait > 0:
+            assert d.timeout <= max(1, s["loop"].max_wait - s["route"].used)
+    else:
+        assert d.agents == ()
+
+
+@settings(max_examples=400, deadline=None)
+@given(situations())
+def test_wait_only_while_someone_is_merely_occupied_else_overflow_at_once(s: dict) -> None:
+    loop = s["loop"]
+    d = decide(loop, s["states"], s["busy"], now=NOW, open_now=s["open_now"], route=s["route"],
+               ahead_in_line=0, last_rung=s["last_rung"], rng=random.Random(s["seed"]))
+    kw = dict(open_now=s["open_now"])
+    offerable = [m for m, a in s["states"].items() if may_be_offered(a, busy=s["busy"][m], **kw)]
+    occupied = [m for m, a in s["states"].items()
+                if merely_occupied(a, busy=s["busy"][m], **kw)]
+    if d.kind == "wait":
+        assert loop.max_wait > 0 and s["route"].used < loop.max_wait
+        assert occupied and not offerable
+    if not offerable and not occupied:
+        assert d.kind == "overflow"
+    if loop.max_wait > 0 and s["route"].used >= loop.max_wait:
+        assert d.kind == "overflow"
+
+
+def everyone(*ids: str, **changes: object) -> dict[str, AgentState]:
+    """Available agents, with `changes` applied to each."""
+    return {a: AgentState(a, **changes) for a in ids}  # type: ignore[arg-type]
+
+
+def play_round(loop: LoopSpec, states: dict[str, AgentState], *, last_rung: str | None = None,
+               limit: int = 20) -> tuple[list[tuple[str, ...]], str]:
+    """Decide again and again as the call flow does after each unanswered <Dial>."""
+    route = RouteState()
+    dialled: list[tuple[str, ...]] = []
+    for _ in range(limit):
+        d = decide(loop, states, {}, now=NOW, open_now=True, route=route, last_rung=last_rung)
+        if d.kind != "dial":
+            return dialled, d.kind
+        dialled.append(d.agents)
+        route.tried = ([] if d.new_round else route.tried) + list(d.agents)
+        route.used += d.timeout
+        if loop.strategy == "ringall":
+            route.rounds += 1
+        if loop.strategy == "round_robin":
+            last_rung = d.agents[-1]
+    return dialled, "still ringing"
+
+
+def test_max_wait_zero_linear_is_one_round_in_file_order_then_overflow() -> None:
+    states = everyone("a", "b", "c", "d")
+    states["b"] = AgentState("b", routing_stop=True)
+    loop = LoopSpec("l", ("a", "b", "c", "d"), "linear", 20, 0)
+    assert play_round(loop, states) == ([("a",), ("c",), ("d",)], "overflow")
+
+
+def test_max_wait_zero_ringall_is_one_dial_then_overflow() -> None:
+    loop = LoopSpec("l", ("a", "b", "c"), "ringall", 20, 0)
+    assert play_round(loop, everyone("a", "b", "c")) == ([("a", "b", "c")], "overflow")
+
+
+def test_max_wait_zero_round_robin_round_starts_after_last_rung() -> None:
+    loop = LoopSpec("l", ("a", "b", "c"), "round_robin", 20, 0)
+    got = play_round(loop, everyone("a", "b", "c"), last_rung="a")
+    assert got == ([("b",), ("c",), ("a",)], "overflow")
+
+
+def test_rounds_start_over_in_strategy_order_until_max_wait_runs_out() -> None:
+    loop = LoopSpec("l", ("a", "b"), "linear", 20, 100)
+    dialled, end = play_round(loop, everyone("a", "b"))
+    # 20 + 20 (round one), 20 + 20 (round two), then 20 left: a once more, then overflow.
+    assert dialled == [("a",), ("b",), ("a",), ("b",), ("a",)] and end == "overflow"
+
+
+def test_ringall_rounds_repeat_while_max_wait_lasts_last_dial_gets_the_time_left() -> None:
+    loop = LoopSpec("l", ("a", "b"), "ringall", 20, 50)
+    route = RouteState(used=40.0, rounds=2)
+    d = decide(loop, everyone("a", "b"), {}, now=NOW, open_now=True, route=route)
+    assert d.kind == "dial" and d.agents == ("a", "b") and d.timeout == 10
+    route.used = 50.0
+    d = decide(loop, everyone("a", "b"), {}, now=NOW, open_now=True, route=route)
+    assert d.kind == "overflow"
+
+
+def test_waits_in_line_when_members_are_ringing_on_call_or_in_wrap_up() -> None:
+    loop = LoopSpec("l", ("a", "b", "c"), "ringall", 20, 120)
+    states = {"a": AgentState("a", live_offer="ringing"),
+              "b": AgentState("b", live_offer="on_call"),
+              "c": AgentState("c", wrap_up_until=NOW + timedelta(seconds=5))}
+    for only in ("a", "b", "c"):
+        others_away = {k: (v if k == only else AgentState(k, logged_in=False))
+                       for k, v in states.items()}
+        d = decide(loop, others_away, {}, now=NOW, open_now=True, route=RouteState())
+        assert d.kind == "wait", only
+
+
+def test_overflows_at_once_when_everyone_is_away_for_good_reasons() -> None:
+    loop = LoopSpec("l", ("a", "b", "c", "d"), "linear", 20, 120)
+    states = {"a": AgentState("a", logged_in=False), "b": AgentState("b", routing_stop=True),
+              "c": AgentState("c"),
+              # on a call but also logged out: not *merely* occupied
+              "d": AgentState("d", logged_in=False, live_offer="on_call")}
+    d = decide(loop, states, {"c": True}, now=NOW, open_now=True, route=RouteState())
+    assert d.kind == "overflow"
+    closed = decide(loop, everyone("a", "b", "c", "d", live_offer="on_call"), {}, now=NOW,
+                    open_now=False, route=RouteState())
+    assert closed.kind == "overflow"
+
+
+def test_max_wait_zero_never_waits_in_line() -> None:
+    loop = LoopSpec("l", ("a", "b"), "ringall", 20, 0)
+    d = decide(loop, everyone("a", "b", live_offer="on_call"), {}, now=NOW, open_now=True,
+               route=RouteState())
+    assert d.kind == "overflow"
+
+
+def test_wrap_up_ends_exactly_at_its_time() -> None:
+    loop = LoopSpec("l", ("a",), "linear", 20, 60)
+    resting = {"a": AgentState("a", wrap_up_until=NOW + timedelta(seconds=10))}
+    assert decide(loop, resting, {}, now=NOW, open_now=True, route=RouteState()).kind == "wait"
+    later = NOW + timedelta(seconds=10)
+    d = decide(loop, resting, {}, now=later, open_now=True, route=RouteState())
+    assert d.kind == "dial" and d.agents == ("a",)
+
+
+def test_callers_ahead_are_served_first() -> None:
+    loop = LoopSpec("l", ("a", "b"), "linear", 20, 60)
+    states = {"a": AgentState("a"), "b": AgentState("b", live_offer="on_call")}
+    d = decide(loop, states, {}, now=NOW, open_now=True, route=RouteState(), ahead_in_line=1)
+    assert d.kind == "wait"
+    d = decide(loop, states, {}, now=NOW, open_now=True, route=RouteState(), ahead_in_line=0)
+    assert d.kind == "dial" and d.agents == ("a",)
