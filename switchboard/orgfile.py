@@ -25,6 +25,7 @@ MAX_ERRORS = 20
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
 _STR = "tag:yaml.org,2002:str"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 class OrgFileError(Exception):
@@ -40,12 +41,13 @@ class _Loader(yaml.SafeLoader):
 
     YAML 1.1 reads `holidays: NO` as false and `+4722000000` or `0800` as numbers, which are
     exactly the values this file is full of. Only true/false are booleans here, and only plain
-    decimal integers without a sign or leading zero are integers; everything else stays text.
+    decimal integers without a sign or leading zero are integers. Dates stay text too (as in
+    YAML 1.2), so 2026-12-32 is refused by the schema with its line rather than crashing here.
     """
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT)]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _TIMESTAMP)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(

@@ -229,6 +229,9 @@ REFUSALS = {
     "bad_closed_day": (
         ('["2026-12-24"]', '["2026-12-32"]'),
         "organisation.closed_days[0] (line {}): ", "2026-12-32"),
+    "bad_closed_day_unquoted": (
+        ('["2026-12-24"]', "[2026-12-32]"),
+        "organisation.closed_days[0] (line {}): ", "2026-12-32"),
     "bad_strategy": (
         ("strategy: round_robin", "strategy: roundrobin"),
         "loops[1].strategy (line {}): ", "roundrobin"),
