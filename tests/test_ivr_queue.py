@@ -1,0 +1,154 @@
+"""Through the webhooks: the waiting line, max_wait, wrap-up and the status callback (§4, §5)."""
+
+from __future__ import annotations
+
+import io
+import wave
+import xml.etree.ElementTree as ET
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import select
+
+from ivr.models import Call
+from routing.models import Offer
+from tests.ivr_steps import SMALL_ORG, confirm, dial_ends, press, rung, says, status
+from tests.twilio_harness import Twilio, make_app, new_sid
+
+
+@pytest.fixture
+def tw(settings, engine) -> Twilio:
+    return make_app(settings, engine, SMALL_ORG)
+
+
+def occupy_both_agents(tw: Twilio) -> tuple[str, ET.Element]:
+    """Two callers into the ringall loop `ko`; a1 takes the first, a2 the second.
+
+    Returns the first call's sid and the TwiML with its <Dial>."""
+    x, y = new_sid(), new_sid()
+    root, _ = press(tw, x, "1")
+    assert rung(root) == ["a1", "a2"]
+    assert confirm(tw, root, "a1", "CAlegx") == "connected"
+    root_y, _ = press(tw, y, "1")
+    assert rung(root_y) == ["a2"]  # a1 is on x's call; a2 was released when a1 took x
+    assert confirm(tw, root_y, "a2", "CAlegy") == "connected"
+    return x, root
+
+
+def hold_music_seconds(tw: Twilio, url: str) -> float:
+    """Length of the audio a <Play> points at, read from the WAV the app serves."""
+    r = tw.client.get(urlparse(url).path)
+    assert r.status_code == 200
+    with wave.open(io.BytesIO(r.content)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_callers_wait_in_line_with_music_and_position_first_in_line_served_first(tw) -> None:
+    x, dial_x = occupy_both_agents(tw)
+    c, d = new_sid(), new_sid()
+    tw.clock.advance(1)
+    hold_c, stage_c = press(tw, c, "1")
+    tw.clock.advance(1)
+    hold_d, stage_d = press(tw, d, "1")
+    assert (stage_c, stage_d) == ("queue", "queue")
+    assert "nummer 1" in says(hold_c) and "nummer 2" in says(hold_d)
+    for hold in (hold_c, hold_d):
+        assert [el.tag for el in hold][-3:] == ["Say", "Play", "Redirect"]  # Redirect last
+        assert hold.find("Dial") is None
+        assert hold_music_seconds(tw, hold.find("Play").text) <= 20
+        assert "/twilio/wait?" in hold.find("Redirect").text
+    # x's call ends: a1 is free (this loop has no wrap-up).
+    _, stage = dial_ends(tw, dial_x, x, "completed")
+    assert stage == "connected"
+    tw.clock.advance(15)
+    # d comes back from its hold segment first, but c is ahead in line: d keeps waiting.
+    _, again_d, stage = tw.post(hold_d.find("Redirect").text, {"CallSid": d})
+    assert stage == "queue" and "nummer 2" in says(again_d)
+    _, ring_c, stage = tw.post(hold_c.find("Redirect").text, {"CallSid": c})
+    assert stage == "loop" and rung(ring_c) == ["a1"]
+
+
+@pytest.mark.parametrize("segment", [15, 25])
+def test_max_wait_counts_the_time_waited_then_overflows(tw, segment: int) -> None:
+    occupy_both_agents(tw)
+    sid = new_sid()
+    root, stage = press(tw, sid, "1")
+    assert stage == "queue"
+    waited = 0
+    while root.find("Redirect") is not None and waited < 200:
+        tw.clock.advance(segment)  # Twilio comes back after the music (later if it is slow)
+        waited += segment
+        _, root, stage = tw.post(root.find("Redirect").text, {"CallSid": sid})
+        if waited < 60:  # the loop's max_wait
+            assert stage == "queue", waited
+    assert waited == -(-60 // segment) * segment  # the first re-check at or past 60 s
+    assert stage == "voicemail" and root.find("Record") is not None
+
+
+def test_wrap_up_keeps_the_agent_from_loop_calls_for_the_loops_seconds(tw) -> None:
+    first = new_sid()
+    root, _ = press(tw, first, "2")  # loop `rolig`: a1 only, wrap_up 30, max_wait 0
+    assert rung(root) == ["a1"]
+    assert confirm(tw, root, "a1", "CAleg1") == "connected"
+    tw.clock.advance(120)
+    _, stage = dial_ends(tw, root, first, "completed")  # the conversation is over
+    assert stage == "connected"
+    tw.clock.advance(29)
+    root, stage = press(tw, new_sid(), "2")
+    assert rung(root) == [] and stage == "voicemail"  # a1 rests: one round of nobody
+    tw.clock.advance(1)
+    root, stage = press(tw, new_sid(), "2")
+    assert rung(root) == ["a1"] and stage == "loop"
+
+
+def test_wrap_up_follows_the_agent_into_other_loops(tw) -> None:
+    first = new_sid()
+    root, _ = press(tw, first, "2")  # rolig: wrap_up 30
+    confirm(tw, root, "a1", "CAleg1")
+    dial_ends(tw, root, first, "completed")
+    root, _ = press(tw, new_sid(), "3")  # lang: no wrap-up of its own, a1 still rests
+    assert rung(root) == ["a2"]
+
+
+@pytest.mark.parametrize("final", ["completed", "busy", "failed", "no-answer", "canceled"])
+def test_status_callback_ends_the_call_and_frees_its_ringing_agent(tw, final: str) -> None:
+    sid = new_sid()
+    root, _ = press(tw, sid, "2")  # a1 rings for this call
+    assert rung(root) == ["a1"]
+    blocked, _ = press(tw, new_sid(), "2")
+    assert rung(blocked) == []  # a1 is reserved
+    assert status(tw, sid, final) == 200
+    with tw.client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        call = conn.execute(select(Call.__table__).where(  # type: ignore[attr-defined]
+            Call.__table__.c.call_sid == sid)).one()  # type: ignore[attr-defined]
+        live = conn.execute(select(Offer.__table__).where(  # type: ignore[attr-defined]
+            Offer.__table__.c.live.is_(True))).all()  # type: ignore[attr-defined]
+    assert call.status == final and call.ended_at is not None
+    assert live == []
+    root, _ = press(tw, new_sid(), "2")
+    assert rung(root) == ["a1"]
+
+
+def test_status_callback_ends_an_answered_call_whose_dial_action_never_came(tw) -> None:
+    sid = new_sid()
+    root, _ = press(tw, sid, "3")  # lang: linear a1, a2, no wrap-up
+    confirm(tw, root, "a1", "CAleg1")
+    root2, _ = press(tw, new_sid(), "3")
+    assert rung(root2) == ["a2"]  # a1 is on the call
+    assert status(tw, sid, "completed") == 200
+    tw.clock.advance(1)
+    root3, _ = press(tw, new_sid(), "3")
+    assert rung(root3) == ["a1"]
+    with tw.client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        call = conn.execute(select(Call.__table__).where(  # type: ignore[attr-defined]
+            Call.__table__.c.call_sid == sid)).one()  # type: ignore[attr-defined]
+    assert call.outcome == "connected" and call.answered_by == "a1"
+
+
+def test_status_that_is_not_final_keeps_the_reservation(tw) -> None:
+    sid = new_sid()
+    press(tw, sid, "2")
+    for interim in ("ringing", "in-progress", "queued", ""):
+        assert status(tw, sid, interim) == 200
+    root, _ = press(tw, new_sid(), "2")
+    assert rung(root) == []
