@@ -78,6 +78,7 @@ class EwsState:
     calendars: dict[str, list[EwsEvent]] = field(default_factory=dict)
     delay: float = 0.0  # seconds added to every request
     fault: bool = False  # answer GetUserAvailability with a SOAP fault
+    raw_availability: bytes | None = None  # answer GetUserAvailability with these bytes
     requests: list[str] = field(default_factory=list)  # operation names, in order
     batch_sizes: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -153,6 +154,9 @@ class EwsHandler(QuietHandler):
             return
         if state.fault:
             self.reply(500, FAULT.encode(), "text/xml; charset=utf-8")
+            return
+        if state.raw_availability is not None:
+            self.reply(200, state.raw_availability, "text/xml; charset=utf-8")
             return
         window = request.find(f".//{{{T}}}TimeWindow")
         lo = datetime.fromisoformat(window.findtext(f"{{{T}}}StartTime"))
