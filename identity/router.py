@@ -4,8 +4,6 @@ Agent-scoped (as wazo-calld's /users/me/calls): an agent reaches only calls they
 Every value travels in JSON bodies, never in URLs; 422 bodies never echo what was sent.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any

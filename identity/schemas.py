@@ -127,5 +127,5 @@ class AddressFixBody(BaseModel):
 class NationalIdFixBody(BaseModel):
     """The correct national ID for a member whose register entry needs correction."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"national_id": "01877844112"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"national_id": "01827844183"}]})
     national_id: str = _ID
