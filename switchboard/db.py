@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,13 +26,9 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine with SQLite set up for concurrent readers (WAL) and foreign keys."""
     url = normalise_url(url)
-    # Statement parameters and result rows carry personal data (callers' and members' numbers):
-    # keep them out of exception texts, and keep SQL logging off unless someone sets its level
-    # explicitly, so a root logger at DEBUG does not copy rows into the logs (CONTRACT §8).
+    # Statement parameters carry personal data (callers' and members' numbers): keep them out
+    # of exception texts and SQL echo (CONTRACT §8).
     kwargs.setdefault("hide_parameters", True)
-    sql_logger = logging.getLogger("sqlalchemy.engine")
-    if sql_logger.level == logging.NOTSET:
-        sql_logger.setLevel(logging.WARNING)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
