@@ -23,7 +23,7 @@ class PiiHasher:
     def from_settings(cls, settings: Settings) -> PiiHasher:
         """Build from settings; a clear error when the key is missing or a placeholder."""
         secret = settings.pii_key.get_secret_value() if settings.pii_key else ""
-        if not secret or (secret.lower() in PLACEHOLDER_SECRETS and not settings.demo):
+        if not secret or secret.lower() in PLACEHOLDER_SECRETS:
             raise PiiKeyMissing(
                 "SWITCHBOARD_PII_KEY is not set: the member register needs a secret key to "
                 "store national ID numbers as keyed hashes (set it in the environment or .env)"

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -117,3 +118,11 @@ def test_sql_errors_do_not_carry_parameters(settings, engine) -> None:  # type: 
             session.add(MemberPhone(member_id=member_id, e164=KARI["phone"]))
             session.flush()
     assert KARI["phone"] not in str(info.value)
+
+
+@pytest.mark.parametrize("key", [None, "", "changeme"])
+def test_missing_or_placeholder_pii_key_is_refused(settings, key) -> None:  # type: ignore[no-untyped-def]
+    from identity.pii import PiiHasher, PiiKeyMissing
+
+    with pytest.raises(PiiKeyMissing, match="SWITCHBOARD_PII_KEY"):
+        PiiHasher.from_settings(settings.model_copy(update={"pii_key": key and SecretStr(key)}))
