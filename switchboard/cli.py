@@ -7,7 +7,7 @@ import sys
 import typer
 
 from switchboard.db import make_engine, migrate
-from switchboard.settings import Settings
+from switchboard.settings import PLACEHOLDER_SECRETS, Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="A telephone switchboard.")
 
@@ -48,6 +48,11 @@ def serve(
         typer.echo("TWILIO_AUTH_TOKEN is required to serve (set it in the environment or .env)",
                    err=True)
         raise typer.Exit(2)
+    for name, secret in (("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+                         ("SWITCHBOARD_ADMIN_TOKEN", settings.admin_token)):
+        if secret is not None and secret.get_secret_value().lower() in PLACEHOLDER_SECRETS:
+            typer.echo(f"{name} is a placeholder; set a real secret", err=True)
+            raise typer.Exit(2)
     engine = _engine(settings)
     from switchboard.app import create_app
 
