@@ -24,6 +24,8 @@ from exchangelib import (
     Version,
 )
 from exchangelib.protocol import FailFast, Protocol
+from requests import Response
+from requests.adapters import HTTPAdapter
 
 from calendar_sync.protocol import MailboxResult, RawEvent, SourceError, Status
 from switchboard.settings import Settings
@@ -57,6 +59,28 @@ def _message(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+class _ChunkedResponse(Response):
+    """A Response whose iter_content() defaults to 64 KiB chunks instead of 1 byte."""
+
+    def iter_content(self, chunk_size: int | None = 65536,  # type: ignore[override]
+                     decode_unicode: bool = False) -> Any:
+        return super().iter_content(chunk_size, decode_unicode)
+
+
+class _Adapter(HTTPAdapter):
+    # exchangelib parses every SOAP answer from `response.iter_content()`, whose default
+    # chunk size is one byte; on a 100-mailbox GetUserAvailability answer (megabytes) that
+    # loop cost more than a second per request. Bigger chunks, same bytes, same parser.
+    def build_response(self, req: Any, resp: Any) -> Response:
+        response = super().build_response(req, resp)
+        response.__class__ = _ChunkedResponse
+        return response
+
+
+class _Protocol(Protocol):
+    HTTP_ADAPTER_CLS = _Adapter
+
+
 def _plain(value: datetime) -> datetime:
     # exchangelib's EWSDateTime subclass would leak into storage and comparisons.
     return datetime.fromtimestamp(value.timestamp(), UTC)
@@ -80,7 +104,7 @@ class EwsSource:
             version=Version(build=build),
             retry_policy=FailFast(),
         )
-        self._protocol = Protocol(config=config)
+        self._protocol = _Protocol(config=config)
         self._tz = EWSTimeZone(timezone)
 
     def close(self) -> None:
