@@ -70,7 +70,10 @@ def route_step(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: Call
         LOOP.c.id == loop.id)).scalar() if loop.strategy == "round_robin" else None
     state = RouteState(used=float(call["loop_used"] or 0), tried=list(route.get("tried", [])),
                        rounds=int(route.get("rounds", 0)))
-    for _ in range(3):  # a lost race for an agent means deciding again with fresh state
+    # A lost race for an agent means deciding again with fresh state. Each loss means another
+    # call now holds one more member, so members + 1 tries always end; a fixed small number
+    # would send callers to the line while members are still free (50 calls at once).
+    for _ in range(len(loop.members) + 1):
         d = decide(loop.spec(), states, busy, now=now, open_now=open_now, route=state,
                    ahead_in_line=ahead, last_rung=last_rung, rng=ctx.rng)
         if d.kind != "dial":
@@ -94,7 +97,7 @@ def route_step(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: Call
                  for a in d.agents if a in got]
         twiml.dial(vr, rings, action=ctx.url("dial", a=attempt), timeout=d.timeout)
         return "loop"
-    else:  # every reservation lost its race three times: everyone is taken, so wait
+    else:  # every reservation lost its race: everyone is taken, so wait
         d = Decision("wait" if loop.max_wait > 0 else "overflow")
     if d.kind == "wait":
         waits = int(route.get("waits", 0)) + 1
