@@ -1,0 +1,132 @@
+"""50 simultaneous calls on PostgreSQL: each agent reserved for one call at most, every call
+gets an agent, a place in line or overflow; a lost status callback's reservation expires."""
+
+from __future__ import annotations
+
+import random
+import threading
+import xml.etree.ElementTree as ET
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+
+from ivr import flow
+from ivr.context import FlowContext
+from ivr.models import Call, CallStep
+from routing.models import Offer
+from routing.snapshot import SnapshotCache
+from switchboard.db import make_engine, migrate
+from switchboard.orgapply import apply_org
+from switchboard.orgfile import parse_org_text
+from switchboard.settings import Settings
+from tests.twilio_harness import OPEN_NOW, Clock, dial_numbers
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.postgres
+CALLS = 50
+AGENTS = [f"ag{i:02d}" for i in range(1, 11)]
+ORG = "\n".join([
+    "organisation: {name: Samtidig, timezone: Europe/Oslo}",
+    'numbers: [{number: "+4722000000", kind: switchboard}]',
+    'menu: {"1": linje, "2": kort}',
+    "agents:",
+    *[f'  - {{id: {a}, name: Agent {a}, phone: "+47900001{a[2:]}"}}' for a in AGENTS],
+    "loops:",
+    f"  - {{id: linje, name: Linje, members: [{', '.join(AGENTS)}], strategy: linear,",
+    "     ring_timeout: 20, max_wait: 120, overflow: voicemail}",
+    # the same agents with max_wait 0: a call here is offered an agent or goes to voicemail
+    f"  - {{id: kort, name: Kort, members: [{', '.join(AGENTS)}], strategy: linear,",
+    "     ring_timeout: 20, max_wait: 0, overflow: voicemail}",
+])
+
+
+@pytest.fixture
+def pg_engine(pg_url: str):
+    eng = make_engine(pg_url)
+    migrate(eng)
+    with eng.begin() as conn:  # the run's database is shared with the other PostgreSQL tests
+        for model in (Offer, CallStep, Call, Ticket):
+            conn.execute(delete(model.__table__))  # type: ignore[attr-defined]
+    apply_org(eng, parse_org_text(ORG), now=OPEN_NOW)
+    yield eng
+    eng.dispose()
+
+
+def one_call(ctx: FlowContext, sid: str, digit: str) -> tuple[ET.Element, str | None]:
+    """The call comes in and the caller presses `digit`: the real flow steps, in order."""
+    form = {"CallSid": sid, "From": "+4791234567", "To": "+4722000000"}
+    flow.voice(ctx, form)
+    body, stage = flow.menu(ctx, {**form, "Digits": digit}, 1)
+    return ET.fromstring(body), stage
+
+
+def test_fifty_simultaneous_calls_never_reserve_an_agent_twice(
+        pg_url: str, pg_engine: Engine, settings: Settings) -> None:
+    # One shared configuration cache (as in one server process); each call its own engine.
+    cache = SnapshotCache(pg_engine)
+    cache.get()
+    engines = [make_engine(pg_url, pool_size=1, max_overflow=0) for _ in range(CALLS)]
+    results: dict[str, tuple[ET.Element, str | None]] = {}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(CALLS)
+
+    def run(i: int) -> None:
+        clock = Clock(OPEN_NOW + timedelta(milliseconds=i))
+        ctx = FlowContext(settings=settings, engine=engines[i], cache=cache, clock=clock,
+                          rng=random.Random(i))
+        sid = f"CA{i:032x}"
+        try:
+            barrier.wait()
+            results[sid] = one_call(ctx, sid, "1")
+        except BaseException as exc:  # reported below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(CALLS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in engines:
+        e.dispose()
+    assert not errors, [type(e).__name__ for e in errors]
+    assert len(results) == CALLS
+
+    dialled: list[str] = []
+    stages: Counter[str | None] = Counter()
+    for root, stage in results.values():
+        stages[stage] += 1
+        if stage == "loop":
+            agents = [a for a, _ in dial_numbers(root)]
+            assert len(agents) == 1  # linear: one at a time
+            dialled += agents
+        elif stage == "queue":
+            assert root.find("Play") is not None and root.find("Redirect") is not None
+        else:
+            assert stage == "voicemail" and root.find("Record") is not None
+    assert sorted(dialled) == AGENTS  # everyone rings, nobody for two calls
+    assert stages == {"loop": 10, "queue": 40}
+
+    with pg_engine.connect() as conn:
+        offers = conn.execute(select(Offer.__table__)).all()  # type: ignore[attr-defined]
+    live = Counter(o.agent_id for o in offers if o.live)
+    assert max(live.values()) == 1
+    # No two calls ever got the same agent (here nothing was released: every offer is live).
+    assert sorted(o.agent_id for o in offers) == AGENTS
+
+    # Nobody's dial action or status callback ever comes back (lost). Until the reservations
+    # expire (ring timeout + 30 s), a call into `kort` (max_wait 0) finds nobody...
+    late = FlowContext(settings=settings, engine=pg_engine, cache=cache,
+                       clock=Clock(OPEN_NOW + timedelta(seconds=49)))
+    root, stage = one_call(late, "CAlate0", "2")
+    assert stage == "voicemail" and root.find("Dial") is None
+    # ...and once they have, the agents are offered again.
+    later = FlowContext(settings=settings, engine=pg_engine, cache=cache,
+                        clock=Clock(OPEN_NOW + timedelta(seconds=51)))
+    root, stage = one_call(later, "CAlate1", "2")
+    assert stage == "loop" and [a for a, _ in dial_numbers(root)] == ["ag01"]
+    with pg_engine.connect() as conn:
+        states = Counter(conn.execute(select(Offer.__table__.c.state)).scalars())  # type: ignore[attr-defined]
+    assert states == {"expired": 10, "ringing": 1}
