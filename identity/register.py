@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from identity import fnr, phone
@@ -175,41 +175,38 @@ def parse_csv(data: bytes, *, hasher: PiiHasher, today: dt.date,
     return result
 
 
+FIELDS = ("name", "birth_date", "national_id_hash", "national_id_masked", "needs_correction",
+          "email", "address", "postal_code", "city", "returned_mail", "branch", "status")
+CHUNK = 500  # ids per IN list, well below SQLite's bound-parameter limit
+
+
 def store(session: Session, records: Iterable[MemberRecord], *, now: dt.datetime
           ) -> tuple[int, int]:
     """Insert or update members by membership number (others stay); returns (created, updated)."""
     records = list(records)
-    existing = {
-        m.membership_number: m
-        for m in session.exec(select(Member)).all()
-    }
-    created = updated = 0
-    new_members: list[tuple[Member, MemberRecord]] = []
-    for rec in records:
-        member = existing.get(rec.membership_number)
-        if member is None:
-            member = Member(membership_number=rec.membership_number, name=rec.name)
-            new_members.append((member, rec))
-            created += 1
-        else:
-            updated += 1
-        for attr in ("name", "birth_date", "national_id_hash", "national_id_masked",
-                     "needs_correction", "email", "address", "postal_code", "city",
-                     "returned_mail", "branch", "status"):
-            setattr(member, attr, getattr(rec, attr))
-        member.updated_at = now
-        session.add(member)
-    session.flush()  # ids for the new members
-    ids = [existing[r.membership_number].id for r in records
-           if r.membership_number in existing]
-    if ids:
-        session.exec(delete(MemberPhone).where(col(MemberPhone.member_id).in_(ids)))
-    by_number = {m.membership_number: m for m, _ in new_members} | existing
-    session.add_all([
-        MemberPhone(member_id=by_number[r.membership_number].id, e164=p, position=i)  # type: ignore[arg-type]
-        for r in records for i, p in enumerate(r.phones)
-    ])
-    return created, updated
+    # Bulk statements rather than one ORM object per row: a 10,000-member register is
+    # imported in seconds (the measured time is in the README).
+    ids = dict(session.exec(select(Member.membership_number, Member.id)).all())
+    values = [{f: getattr(r, f) for f in FIELDS} | {"updated_at": now} for r in records]
+    new = [v | {"membership_number": r.membership_number}
+           for r, v in zip(records, values, strict=True) if r.membership_number not in ids]
+    old = [v | {"id": ids[r.membership_number]}
+           for r, v in zip(records, values, strict=True) if r.membership_number in ids]
+    if new:
+        session.exec(insert(Member), params=new)
+    if old:
+        session.exec(update(Member), params=old)
+        old_ids = [v["id"] for v in old]
+        for i in range(0, len(old_ids), CHUNK):
+            session.exec(delete(MemberPhone).where(
+                col(MemberPhone.member_id).in_(old_ids[i:i + CHUNK])))
+    if new:
+        ids = dict(session.exec(select(Member.membership_number, Member.id)).all())
+    phones = [{"member_id": ids[r.membership_number], "e164": p, "position": i}
+              for r in records for i, p in enumerate(r.phones)]
+    if phones:
+        session.exec(insert(MemberPhone), params=phones)
+    return len(new), len(old)
 
 
 def candidates_by_phone(session: Session, from_number: str | None) -> list[Member]:
