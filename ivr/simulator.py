@@ -119,7 +119,8 @@ class Simulator:
                 digit = next(self._presses, "w")
                 if digit != "w":
                     self.out(f"PRESS {digit}")
-                    return self._post(verb.get("action", ""), self._base() | {"Digits": digit}), None
+                    nxt = self._post(verb.get("action", ""), self._base() | {"Digits": digit})
+                    return nxt, None
                 if verb.get("actionOnEmptyResult") == "true":
                     return self._post(verb.get("action", ""), self._base() | {"Digits": ""}), None
             elif tag == "Dial":

@@ -20,7 +20,7 @@ def presence(conn: Connection, snap: OrgSnapshot, *, now: datetime) -> list[dict
     """One object per active agent, in the file's order."""
     states = load_states(conn, None, now=now, tz=snap.timezone)
     table = Agent.__table__  # type: ignore[attr-defined]
-    stops = dict(conn.execute(select(table.c.id, table.c.stop_reason)).all())
+    stops: dict[str, str | None] = dict(conn.execute(select(table.c.id, table.c.stop_reason)).all())
     open_now = snap.closed_reason(now) is None
     out: list[dict[str, Any]] = []
     for agent in sorted(snap.agents.values(), key=lambda a: a.position):

@@ -97,7 +97,7 @@ class OrgSnapshot:
 
 def read_versions(conn: Connection) -> tuple[int, int]:
     """(org_version, calendar_version) from the meta table."""
-    rows = dict(
+    rows: dict[str, int] = dict(
         conn.execute(select(Meta.key, Meta.value).where(  # type: ignore[call-overload]
             Meta.key.in_(("org_version", "calendar_version")))).all()  # type: ignore[attr-defined]
     )

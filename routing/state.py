@@ -42,7 +42,7 @@ def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datet
     ids = None if agent_ids is None else list(agent_ids)
     if ids is not None:
         q = q.where(AGENT.c.id.in_(ids))
-    offers = dict(
+    offers: dict[str, str] = dict(
         conn.execute(
             select(OFFER.c.agent_id, OFFER.c.state).where(
                 OFFER.c.live.is_(True), OFFER.c.expires_at > now)

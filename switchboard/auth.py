@@ -59,8 +59,9 @@ class Authenticator:
             return Principal("admin")
         digest = hash_token(token)
         with self.engine.connect() as conn:
+            table = Agent.__table__  # type: ignore[attr-defined]
             row = conn.execute(
-                select(Agent.id).where(Agent.token_hash == digest, Agent.active.is_(True))  # type: ignore[attr-defined]
+                select(table.c.id).where(table.c.token_hash == digest, table.c.active.is_(True))
             ).first()
         return Principal("agent", row[0]) if row else None
 

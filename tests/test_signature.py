@@ -16,7 +16,8 @@ PARAMS = {"CallSid": "CA00000000000000000000000000000001", "From": "+4791234567"
 def test_signed_request_gets_twiml_and_unsigned_gets_403(settings, engine) -> None:
     client = TestClient(create_app(settings, engine))
     url = PUBLIC + "/twilio/voice"
-    ok = client.post("/twilio/voice", data=PARAMS, headers={"X-Twilio-Signature": sign(url, PARAMS)})
+    ok = client.post("/twilio/voice", data=PARAMS,
+                     headers={"X-Twilio-Signature": sign(url, PARAMS)})
     assert ok.status_code == 200
     assert ET.fromstring(ok.text).tag == "Response"
     assert client.post("/twilio/voice", data=PARAMS).status_code == 403
