@@ -1,0 +1,100 @@
+"""The database goes away during calls (a real outage through a TCP relay, not a mock): every
+call still gets 200 and TwiML with a message and a voicemail, never a 500; when the database is
+back, the next call gets the menu again without a restart (CONTRACT §5).
+
+SQLite has no honest equivalent: the app's pooled connections keep the open file whatever
+happens to its directory, and file permissions do not stop root. So only PostgreSQL is tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine, make_url
+
+from ivr.models import Call, CallStep
+from routing.models import Offer
+from switchboard.db import make_engine, migrate
+from tests.ivr_steps import rung, says, start, status
+from tests.tcp_relay import TcpRelay
+from tests.twilio_harness import Twilio, make_app, new_sid
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def relay(pg_url: str) -> Iterator[TcpRelay]:
+    url = make_url(pg_url)
+    r = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
+    r.start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def relayed_engine(pg_url: str, relay: TcpRelay) -> Iterator[Engine]:
+    direct = make_engine(pg_url)
+    migrate(direct)
+    with direct.begin() as conn:  # the run's database is shared with the other PostgreSQL tests
+        for model in (Offer, CallStep, Call, Ticket):
+            conn.execute(delete(model.__table__))  # type: ignore[attr-defined]
+    direct.dispose()
+    url = make_url(pg_url).set(port=relay.port, host="127.0.0.1",
+                               query={"connect_timeout": "2"})
+    eng = make_engine(url.render_as_string(hide_password=False))
+    yield eng
+    eng.dispose()
+
+
+def assert_fallback(code: int, root, stage: str) -> None:  # type: ignore[no-untyped-def]
+    assert code == 200 and stage == "fallback"
+    assert root.find("Say") is not None and "tekniske problemer" in says(root)
+    assert root.find("Record") is not None  # the caller can still leave a message
+
+
+def test_outage_answers_with_the_fallback_and_recovers_by_itself(
+        settings, relayed_engine: Engine, relay: TcpRelay) -> None:
+    tw: Twilio = make_app(settings, relayed_engine)
+    code, root, stage = start(tw, new_sid())
+    assert code == 200 and stage == "menu"
+    in_progress = new_sid()
+    _, at_menu, _ = start(tw, in_progress)
+
+    relay.stop()
+    # A new call, and a call already at the menu pressing its digit.
+    assert_fallback(*start(tw, new_sid()))
+    code, root, stage = tw.post(at_menu.find("Gather").get("action"),
+                                {"CallSid": in_progress, "Digits": "1"})
+    assert_fallback(code, root, stage)
+    # The fallback's voicemail and the status callback answer without the database too.
+    code, thanks, _ = tw.post(root.find("Record").get("action"),
+                              {"CallSid": in_progress, "RecordingUrl": "https://x.test/RE1"})
+    assert code == 200 and thanks.find("Hangup") is not None
+    assert status(tw, in_progress, "completed") == 200
+
+    relay.start()
+    code, root, stage = start(tw, new_sid())
+    assert code == 200 and stage == "menu" and root.find("Gather") is not None
+    sid = new_sid()
+    _, root, _ = start(tw, sid)
+    _, ring, stage = tw.post(root.find("Gather").get("action"), {"CallSid": sid, "Digits": "1"})
+    assert stage == "loop" and rung(ring)
+
+
+def test_outage_in_the_middle_of_a_loop_call(settings, relayed_engine: Engine,
+                                             relay: TcpRelay) -> None:
+    tw: Twilio = make_app(settings, relayed_engine)
+    sid = new_sid()
+    _, root, _ = start(tw, sid)
+    _, ring, _ = tw.post(root.find("Gather").get("action"), {"CallSid": sid, "Digits": "2"})
+    relay.stop()
+    assert_fallback(*tw.post(ring.find("Dial").get("action"),
+                             {"CallSid": sid, "DialCallStatus": "no-answer"}))
+    relay.start()
+    # The same step again (Twilio's retry) now gets the real next step.
+    code, nxt, stage = tw.post(ring.find("Dial").get("action"),
+                               {"CallSid": sid, "DialCallStatus": "no-answer"})
+    assert code == 200 and stage == "loop" and rung(nxt) != rung(ring)
