@@ -7,8 +7,9 @@ PostgreSQL and SQLite alike, with no check-then-act in Python memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, update
@@ -42,15 +43,21 @@ def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datet
     ids = None if agent_ids is None else list(agent_ids)
     if ids is not None:
         q = q.where(AGENT.c.id.in_(ids))
-    offers: dict[str, str] = dict(
+    offers = dict(
         conn.execute(
             select(OFFER.c.agent_id, OFFER.c.state).where(
                 OFFER.c.live.is_(True), OFFER.c.expires_at > now)
         ).all()
     )
     today = now.astimezone(ZoneInfo(tz)).date().isoformat()
+    return build_states(conn.execute(q), offers, today=today)
+
+
+def build_states(rows: Iterable[Any], offers: Mapping[str, str], *,
+                 today: str) -> dict[str, AgentState]:
+    """AgentStates from agent rows (the columns load_states selects) and live offers by agent."""
     out: dict[str, AgentState] = {}
-    for r in conn.execute(q):
+    for r in rows:
         last_ans = _utc(r.last_answered_at)
         wrap = _utc(r.wrap_up_until)
         idle = max([t for t in (last_ans, wrap, _utc(r.last_offered_at)) if t is not None],
