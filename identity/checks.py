@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import delete
@@ -147,11 +148,18 @@ def fix_address(ctx: Ctx, *, address: str, postal_code: str, city: str) -> Outco
     return _fixed(ctx, state, member, "fix_address", "address")
 
 
-def fix_national_id(ctx: Ctx, *, national_id: str) -> Outcome:
+class BirthDateMismatch(ValueError):
+    """The corrected national ID encodes another birth date than the register holds."""
+
+
+def fix_national_id(ctx: Ctx, *, national_id: str, birth_date: dt.date | None) -> Outcome:
     """Record the correct national ID (already validated like any other) as hash + mask."""
     state, member, refused = _verified_member(ctx, "fix_national_id")
     if refused or member is None:
         return refused  # type: ignore[return-value]
+    if member.birth_date and birth_date and member.birth_date != birth_date:
+        raise BirthDateMismatch("national_id")
+    member.birth_date = member.birth_date or birth_date
     member.national_id_hash = ctx.hasher.hash_id(national_id)
     member.national_id_masked = fnr.mask(national_id)
     member.needs_correction = False

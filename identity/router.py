@@ -233,6 +233,13 @@ def build_router(*, settings: Settings, engine: Engine, auth: Authenticator) -> 
                         now: Now) -> JSONResponse:
         """Validated like any other national ID; stored as keyed hash + mask. Audited."""
         nid = national_id(body.national_id, "national_id", now)
-        return run(call_sid, who, now, lambda ctx: checks.fix_national_id(ctx, national_id=nid))
+        birth = fnr.classify(nid, today=now.astimezone(zone).date()).birth_date
+
+        def op(ctx: Ctx) -> Outcome:
+            try:
+                return checks.fix_national_id(ctx, national_id=nid, birth_date=birth)
+            except checks.BirthDateMismatch:
+                raise _invalid("national_id", "its birth date is not the member's") from None
+        return run(call_sid, who, now, op)
 
     return router

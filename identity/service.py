@@ -58,9 +58,10 @@ def agent_call(session: Session, *, call_sid: str, agent_id: str) -> Call:
     return call
 
 
-def load_state(session: Session, call_sid: str) -> ScriptState:
-    """The call's script state (a fresh one when none is stored)."""
-    row = session.get(CallIdentity, call_sid)
+def load_state(session: Session, call_sid: str, *, for_update: bool = False) -> ScriptState:
+    """The call's script state (a fresh one when none is stored); for_update locks the row
+    (PostgreSQL) so two requests cannot both spend the same attempt."""
+    row = session.get(CallIdentity, call_sid, with_for_update=True if for_update else None)
     if row is None:
         return ScriptState()
     return ScriptState(script=row.script, step=row.step, member_id=row.member_id,
@@ -117,7 +118,7 @@ def step(ctx: Ctx, action: str, *, ok: bool, factors: tuple[str, ...],
          member_id: int | None = None, level: str | None = None,
          consent_id: int | None = None) -> Outcome:
     """Run one scripted step whose facts are already checked; save and audit either way."""
-    state = load_state(ctx.session, ctx.call.call_sid)
+    state = load_state(ctx.session, ctx.call.call_sid, for_update=True)
     try:
         new = scripts.advance(state, action, ok=ok, factors=factors, member_id=member_id,
                               level=level)
@@ -132,7 +133,7 @@ def step(ctx: Ctx, action: str, *, ok: bool, factors: tuple[str, ...],
 
 def guard(ctx: Ctx, action: str) -> Outcome | None:
     """Refuse (and audit) before any lookup when the step is not allowed now."""
-    state = load_state(ctx.session, ctx.call.call_sid)
+    state = load_state(ctx.session, ctx.call.call_sid, for_update=True)
     try:
         scripts.check_allowed(state, action)
     except StepRefused as exc:
@@ -142,7 +143,7 @@ def guard(ctx: Ctx, action: str) -> Outcome | None:
 
 def start_script(ctx: Ctx, script: str) -> Outcome:
     """Begin or switch script; the verified member and level are reset, failures kept."""
-    state = load_state(ctx.session, ctx.call.call_sid)
+    state = load_state(ctx.session, ctx.call.call_sid, for_update=True)
     try:
         new = scripts.start(state, script)
     except StepRefused as exc:

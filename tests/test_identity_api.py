@@ -159,6 +159,10 @@ def test_placeholder_id_member_verifies_by_birth_date_then_corrects(world) -> No
     assert [c["check"] for c in ok.json()["checks"]] == ["national_id_needs_correction"]
     new_id = "01827844183"  # synthetic, born 1978-02-01 (test mode)
     assert d.post("/fixes/national-id", {"national_id": "01827844184"}).status_code == 422
+    # A valid number, but born on another day than the register says.
+    other_birthday = d.post("/fixes/national-id", {"national_id": KARI["id"]})
+    assert other_birthday.status_code == 422
+    assert other_birthday.json()["detail"][0]["loc"] == ["body", "national_id"]
     fixed = d.post("/fixes/national-id", {"national_id": new_id})
     assert fixed.status_code == 200
     assert fixed.json()["checks"] == []
