@@ -104,3 +104,103 @@ def test_ringall_cap_never_idle_counts_as_idle_longest_ties_by_file_order() -> N
 def test_unknown_strategy_is_refused() -> None:
     with pytest.raises(ValueError):
         order("ring_everyone_twice", cands("a"), members=MEMBERS)
+
+
+# --- The same strategies through the webhooks, with the history the database keeps ---------
+
+AGENT_IDS = [f"m{i:02d}" for i in range(1, 13)]
+STRATEGY_ORG = "\n".join([
+    "organisation: {name: Strategiforbundet, timezone: Europe/Oslo}",
+    'numbers: [{number: "+4722000000", kind: switchboard}]',
+    'menu: {"1": alle, "2": rr, "3": lr, "4": fc}',
+    "agents:",
+    *[f'  - {{id: {a}, name: Agent {a}, phone: "+47900002{a[1:]}"}}' for a in AGENT_IDS],
+    "loops:",
+    f"  - {{id: alle, name: Alle, members: [{', '.join(AGENT_IDS)}], strategy: ringall}}",
+    "  - {id: rr, name: Runde, members: [m01, m02, m03], strategy: round_robin}",
+    "  - {id: lr, name: Lengst, members: [m01, m02, m03], strategy: least_recent}",
+    "  - {id: fc, name: Færrest, members: [m01, m02, m03], strategy: fewest_calls}",
+])
+
+
+@pytest.fixture
+def tw(settings, engine):  # type: ignore[no-untyped-def]
+    from tests.twilio_harness import make_app
+
+    return make_app(settings, engine, STRATEGY_ORG)
+
+
+def one_round(tw, digit: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """A caller presses `digit`; nobody answers; returns each <Dial>'s agents in turn."""
+    from tests.ivr_steps import dial_ends, press, rung, status
+    from tests.twilio_harness import new_sid
+
+    sid = new_sid()
+    root, _ = press(tw, sid, digit)
+    dials = []
+    while root.find("Dial") is not None and len(dials) < 20:
+        dials.append(rung(root))
+        tw.clock.advance(1)
+        root, _ = dial_ends(tw, root, sid, "no-answer")
+    assert root.find("Record") is not None  # max_wait 0: one round, then voicemail
+    status(tw, sid, "completed")
+    tw.clock.advance(1)
+    return dials
+
+
+def answered_by(tw, digit: str, agent_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A call into loop `digit` that `agent_id` takes (the first <Dial> must ring them)."""
+    from tests.ivr_steps import confirm, dial_ends, press, rung, status
+    from tests.twilio_harness import new_sid
+
+    sid = new_sid()
+    root, _ = press(tw, sid, digit)
+    assert agent_id in rung(root)
+    assert confirm(tw, root, agent_id, "CL" + sid[2:]) == "connected"
+    tw.clock.advance(30)
+    dial_ends(tw, root, sid, "completed")
+    status(tw, sid, "completed")
+    tw.clock.advance(1)
+
+
+def test_webhook_ringall_caps_at_ten_then_prefers_who_idled_longest(tw) -> None:
+    assert one_round(tw, "1") == [AGENT_IDS[:10]]
+    # m01..m10 were just offered; m11 and m12 have idled longest, ties by file order.
+    assert one_round(tw, "1") == [[*AGENT_IDS[:8], "m11", "m12"]]
+
+
+def test_webhook_round_robin_continues_after_an_agent_who_is_now_logged_out(tw) -> None:
+    from sqlalchemy import update
+
+    from routing.models import Agent
+
+    assert one_round(tw, "2") == [["m01"], ["m02"], ["m03"]]
+    assert one_round(tw, "2") == [["m01"], ["m02"], ["m03"]]  # after m03 comes m01
+    answered_by(tw, "2", "m01")
+    answered_by(tw, "2", "m02")
+    agent = Agent.__table__  # type: ignore[attr-defined]
+    with tw.client.app.state.engine.begin() as conn:
+        conn.execute(update(agent).where(agent.c.id == "m02").values(logged_in=False))
+    # m02 was rung last and is gone now: the next call goes on after m02, at m03 (not m01).
+    assert one_round(tw, "2") == [["m03"], ["m01"]]
+
+
+def test_webhook_least_recent_orders_by_last_answered_call(tw) -> None:
+    assert one_round(tw, "3") == [["m01"], ["m02"], ["m03"]]  # nobody answered yet
+    answered_by(tw, "3", "m01")
+    assert one_round(tw, "3") == [["m02"], ["m03"], ["m01"]]
+    answered_by(tw, "3", "m02")  # m02 answers next (the first rung)
+    answered_by(tw, "3", "m03")
+    assert one_round(tw, "3") == [["m01"], ["m02"], ["m03"]]
+
+
+def test_webhook_fewest_calls_counts_answered_calls_today(tw) -> None:
+    answered_by(tw, "4", "m01")  # all at 0: file order, m01 first
+    answered_by(tw, "4", "m02")  # m01 has 1: m02 first
+    assert one_round(tw, "4") == [["m03"], ["m01"], ["m02"]]  # m01, m02 tie at 1: file order
+    answered_by(tw, "4", "m03")
+    assert one_round(tw, "4") == [["m01"], ["m02"], ["m03"]]  # 1, 1, 1
+    answered_by(tw, "4", "m01")
+    assert one_round(tw, "4") == [["m02"], ["m03"], ["m01"]]
+    tw.clock.advance(24 * 3600)  # a new day in Oslo: everyone starts from zero
+    assert one_round(tw, "4") == [["m01"], ["m02"], ["m03"]]
