@@ -152,3 +152,67 @@ def test_status_that_is_not_final_keeps_the_reservation(tw) -> None:
         assert status(tw, sid, interim) == 200
     root, _ = press(tw, new_sid(), "2")
     assert rung(root) == []
+
+
+def set_agent(tw: Twilio, agent_id: str, **values: object) -> None:
+    """Change an agent's run-time state as the desk would."""
+    from sqlalchemy import update
+
+    from routing.models import Agent
+
+    agent = Agent.__table__  # type: ignore[attr-defined]
+    with tw.client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(update(agent).where(agent.c.id == agent_id).values(**values))
+
+
+def test_overflow_at_once_when_nobody_could_take_the_call_soon(tw) -> None:
+    set_agent(tw, "a1", logged_in=False, logout_reason="sick")
+    set_agent(tw, "a2", routing_stop=True)
+    root, stage = press(tw, new_sid(), "1")  # ko has max_wait 60, yet nobody to wait for
+    assert stage == "voicemail" and root.find("Record") is not None
+    assert root.find("Play") is None
+
+
+def test_waits_when_the_only_available_member_is_on_a_call(tw) -> None:
+    set_agent(tw, "a1", logged_in=False, logout_reason="holiday")
+    busy = new_sid()
+    ring, _ = press(tw, busy, "1")
+    assert rung(ring) == ["a2"]
+    confirm(tw, ring, "a2", "CAleg")
+    root, stage = press(tw, new_sid(), "1")
+    assert stage == "queue" and "nummer 1" in says(root)
+
+
+def test_position_moves_up_when_a_caller_ahead_hangs_up(tw) -> None:
+    occupy_both_agents(tw)
+    first, second, third = new_sid(), new_sid(), new_sid()
+    holds = {}
+    for sid in (first, second, third):
+        tw.clock.advance(1)
+        holds[sid], _ = press(tw, sid, "1")
+    assert "nummer 3" in says(holds[third])
+    status(tw, first, "completed")  # the first in line gives up
+    tw.clock.advance(15)
+    _, again, stage = tw.post(holds[third].find("Redirect").text, {"CallSid": third})
+    assert stage == "queue" and "nummer 2" in says(again)
+
+
+def test_callers_waiting_in_a_removed_loop_move_to_its_former_overflow(settings, engine) -> None:
+    from switchboard.orgapply import apply_org
+    from switchboard.orgfile import parse_org_text
+
+    org = SMALL_ORG.replace("wrap_up: 0, overflow: voicemail}\n  - {id: rolig",
+                            "wrap_up: 0, overflow: lang}\n  - {id: rolig")
+    tw = make_app(settings, engine, org)
+    occupy_both_agents(tw)
+    sid = new_sid()
+    hold, stage = press(tw, sid, "1")
+    assert stage == "queue"
+    without_ko = (org.replace('menu: {"1": ko, ', 'menu: {')
+                  .split("  - {id: ko,")[0] + "  - {id: rolig" + org.split("  - {id: rolig")[1])
+    apply_org(engine, parse_org_text(without_ko), now=tw.clock())
+    tw.client.app.state.flow.cache.invalidate()  # the once-a-second version check, now
+    tw.clock.advance(15)
+    _, root, stage = tw.post(hold.find("Redirect").text, {"CallSid": sid})
+    # lang's members are both on calls too: the caller now waits there, told so.
+    assert "Lang" in says(root) and stage == "queue"
