@@ -1,0 +1,1 @@
+"""The project's benchmarks (CONTRACT §7); `scripts/bench` runs them."""

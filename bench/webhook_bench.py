@@ -1,0 +1,121 @@
+"""CONTRACT §7 webhook figures: `switchboard serve` against a bare FastAPI app, in one run.
+
+Both run as one uvicorn process each, started as subprocesses. Ours gets its own SQLite
+database with the example organisation scaled to 200 agents in 20 loops, applied with
+`switchboard org apply`. Each simulated call's /twilio/voice is sent in an untimed warm-up
+phase; the timed mix is each call's menu digit (routes and reserves) and its `completed`
+status callback, sent once `lag` later calls have had their digit answered.
+Prints one figure per line; the last line is `ratio <ours ÷ bare throughput>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import sys
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from bench.loadgen import Call, Result, Signer, run_mix, send_all
+from bench.orggen import MAIN_NUMBER, entry_digits, write_scaled_org
+from bench.servers import REPO, bench_env, free_port, serving, switchboard
+
+TOKEN = "bench-twilio-token-0123456789abcdef"
+PUBLIC = "https://switchboard.bench.invalid"
+PILOT_SECONDS = 1.5
+_runs = itertools.count(1)
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _calls(signer: Signer, digits: list[str], n: int) -> list[Call]:
+    """n distinct calls, spread evenly over the digits that route into loops."""
+    run = f"{next(_runs):04x}"
+    return [signer.call(i, to=MAIN_NUMBER, digit=digits[i % len(digits)], run=run)
+            for i in range(n)]
+
+
+def _measure(port: int, make: Callable[[int], list[Call]], *, warm_voice: bool,
+             connections: int, duration: float, lag: int) -> Result:
+    """A short pilot (which also warms up) sizes the pool of calls; then the timed run."""
+
+    def prepared(n: int) -> list[Call]:
+        calls = make(n)
+        if warm_voice:
+            r = asyncio.run(send_all("127.0.0.1", port, [c.voice for c in calls],
+                                     connections=connections))
+            if r.errors:
+                raise RuntimeError(f"warm-up /voice failed: {dict(r.errors)}")
+        return calls
+
+    pilot = asyncio.run(run_mix("127.0.0.1", port, prepared(1200), connections=connections,
+                                duration=PILOT_SECONDS, lag=lag))
+    # Enough calls for the whole duration with a margin; a run that still runs out simply
+    # ends early and reports the rate over the time it ran.
+    need = int(pilot.rps * duration / 2 * 1.5) + 200
+    result = asyncio.run(run_mix("127.0.0.1", port, prepared(need), connections=connections,
+                                 duration=duration, lag=lag))
+    if result.errors:
+        raise RuntimeError(f"requests failed: {dict(result.errors)}")
+    return result
+
+
+def _report(name: str, at32: Result, at8: Result) -> None:
+    print(f"webhook {name}_rps {at32.rps:.1f}")
+    print(f"webhook {name}_p99_ms_at_32 {at32.percentile(99):.1f}")
+    print(f"webhook {name}_p50_ms_at_8 {at8.percentile(50):.1f}")
+    print(f"webhook {name}_p99_ms_at_8 {at8.percentile(99):.1f}")
+    for kind in ("menu", "status"):
+        print(f"webhook {name}_{kind}_p99_ms_at_8 {at8.percentile(99, kind):.1f}")
+    mix = " ".join(f"{k}={len(v)}" for k, v in at32.latencies.items())
+    stages = " ".join(f"{k}={v}" for k, v in sorted(at32.stages.items()))
+    _log(f"{name}: {at32.count} requests in {at32.seconds:.1f} s at 32 connections ({mix}); "
+         f"menu answers by stage: {stages}")
+
+
+def main() -> None:
+    """Run both servers through the same mix and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
+    parser.add_argument("--lag", type=int, default=16,
+                        help="calls whose digit is answered before a call's status callback")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as d:
+        tmp = Path(d)
+        org = write_scaled_org(tmp / "org.yaml", agents=200, loops=20)
+        digits = entry_digits(org)
+        env = bench_env(tmp, token=TOKEN, public_url=PUBLIC)
+        switchboard(["org", "apply", str(tmp / "org.yaml")], env=env, cwd=tmp)
+        figures: dict[str, tuple[Result, Result]] = {}
+        servers = {
+            "ours": ([str(Path(sys.executable).parent / "switchboard"), "serve",
+                      "--no-calendar-sync"], True),
+            "bare": ([sys.executable, "-m", "bench.bare_app"], False),
+        }
+        for name, (cmd, warm_voice) in servers.items():
+            port = free_port()
+            signer = Signer(token=TOKEN, public_base=PUBLIC, host="127.0.0.1", port=port)
+            _log(f"{name}: starting on port {port}")
+            with serving([*cmd, "--port", str(port)], env=env, cwd=tmp, port=port,
+                         log=tmp / f"{name}.log"):
+                runs = []
+                for conns in (32, 8):
+                    runs.append(_measure(port, partial(_calls, signer, digits),
+                                         warm_voice=warm_voice, connections=conns,
+                                         duration=args.duration, lag=args.lag))
+                figures[name] = (runs[0], runs[1])
+        for name, (at32, at8) in figures.items():
+            _report(name, at32, at8)
+        ours, bare = figures["ours"][0].rps, figures["bare"][0].rps
+        print(f"webhook p99_ms_at_8 {figures['ours'][1].percentile(99):.1f}")
+        print(f"ratio {ours / bare if bare else 0.0:.2f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    main()
