@@ -63,8 +63,8 @@ class _ChunkedResponse(Response):
     """A Response whose iter_content() defaults to 64 KiB chunks instead of 1 byte."""
 
     def iter_content(self, chunk_size: int | None = 65536,  # type: ignore[override]
-                     decode_unicode: bool = False) -> Any:
-        return super().iter_content(chunk_size, decode_unicode)
+                     decode_unicode: Any = False) -> Any:
+        return super().iter_content(chunk_size, decode_unicode=decode_unicode)
 
 
 class _Adapter(HTTPAdapter):

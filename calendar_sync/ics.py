@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import httpx
@@ -57,10 +58,12 @@ def _status(event: icalendar.cal.Component) -> Status:
 
 
 def _end(event: icalendar.cal.Component, start: datetime | date) -> datetime | date:
-    if event.get("DTEND") is not None:
-        return event["DTEND"].dt  # type: ignore[no-any-return]
-    if event.get("DURATION") is not None:
-        return start + event["DURATION"].dt  # type: ignore[no-any-return]
+    dtend: Any = event.get("DTEND")
+    if dtend is not None:
+        return dtend.dt  # type: ignore[no-any-return]
+    duration: Any = event.get("DURATION")
+    if duration is not None:
+        return start + duration.dt  # type: ignore[no-any-return]
     # RFC 5545 3.6.1: no end means one day for a date, zero length for a date-time.
     return start + timedelta(days=1) if not isinstance(start, datetime) else start
 

@@ -24,7 +24,8 @@ def acquire(engine: Engine, holder: str, now: datetime, ttl: int) -> bool:
         taken = conn.execute(
             update(Meta)
             .where(Meta.key == LEASE_KEY)  # type: ignore[arg-type]
-            .where(or_(Meta.holder == holder, Meta.holder.is_(None),  # type: ignore[union-attr]
+            .where(or_(Meta.holder == holder,  # type: ignore[arg-type]
+                       Meta.holder.is_(None),  # type: ignore[union-attr]
                        Meta.value < int(now.timestamp())))  # type: ignore[arg-type]
             .values(value=expiry, holder=holder)
         ).rowcount

@@ -74,21 +74,36 @@ def backoff(failures: int, interval: int) -> timedelta:
     return min(timedelta(seconds=interval * 2 ** (failures - 1)), MAX_BACKOFF)
 
 
-def default_sources(settings: Settings, timezone: str) -> SourceFactory:
-    """Build EWS and Graph sources from the settings when a pass first needs them."""
+class Sources:
+    """Builds the EWS and Graph sources from settings on first use and keeps them, so a
+    long-running worker reuses their HTTP sessions and tokens from pass to pass."""
 
-    def make(kind: str) -> Source:
-        if kind == "ews":
-            from calendar_sync.ews import EwsSource
+    def __init__(self, settings: Settings, timezone: str) -> None:
+        self._settings = settings
+        self._timezone = timezone
+        self._made: dict[str, Source] = {}
 
-            return EwsSource(settings, timezone)
-        if kind == "graph":
-            from calendar_sync.graph import GraphSource
+    def __call__(self, kind: str) -> Source:
+        if kind not in self._made:
+            if kind == "ews":
+                from calendar_sync.ews import EwsSource
 
-            return GraphSource(settings)
-        raise SourceError(f"unknown calendar source {kind!r}")
+                self._made[kind] = EwsSource(self._settings, self._timezone)
+            elif kind == "graph":
+                from calendar_sync.graph import GraphSource
 
-    return make
+                self._made[kind] = GraphSource(self._settings)
+            else:
+                raise SourceError(f"unknown calendar source {kind!r}")
+        return self._made[kind]
+
+    def close(self) -> None:
+        """Release the sources' connections."""
+        for source in self._made.values():
+            close = getattr(source, "close", None)
+            if callable(close):
+                close()
+        self._made.clear()
 
 
 def _target(agent_id: str, cal: object) -> _Target | str:
@@ -125,17 +140,12 @@ def _load(conn: Connection, settings: Settings):  # type: ignore[no-untyped-def]
 
 def _fetch(kind: str, keys: list[str], factory: SourceFactory, ics: IcsSource,
            start: datetime, end: datetime) -> dict[str, MailboxResult]:
-    source: Source | None = None
     try:
-        source = ics if kind == "ics" else factory(kind)
+        source: Source = ics if kind == "ics" else factory(kind)
         return source.fetch(keys, start, end)
     except Exception as exc:  # a source that cannot even be built fails its agents only
         msg = str(exc) if isinstance(exc, SourceError) else type(exc).__name__
         return {k: MailboxResult(error=msg) for k in keys}
-    finally:
-        close = getattr(source, "close", None)
-        if kind != "ics" and callable(close):
-            close()
 
 
 def _backing_off(prev: object, key: str, now: datetime, interval: int) -> bool:
@@ -162,7 +172,8 @@ def run_pass(engine: Engine, settings: Settings, *, now: datetime,
     with engine.connect() as conn:
         tzname, policy, agents, known, stored = _load(conn, settings)
     tz = ZoneInfo(tzname)
-    factory = sources or default_sources(settings, tzname)
+    own = Sources(settings, tzname) if sources is None else None
+    factory: SourceFactory = own or sources  # type: ignore[assignment]
     start, end = now - WINDOW_BACK, now + WINDOW_AHEAD
     report = PassReport()
 
@@ -187,10 +198,14 @@ def run_pass(engine: Engine, settings: Settings, *, now: datetime,
             states[t.key] = FeedState(prev.etag, prev.last_modified, prev.body)
     ics = IcsSource(states)
     results: dict[tuple[str, str], MailboxResult] = {}
-    for kind in sorted({t.kind for t in targets}):
-        keys = list(dict.fromkeys(t.key for t in targets if t.kind == kind))
-        for key, res in _fetch(kind, keys, factory, ics, start, end).items():
-            results[(kind, key)] = res
+    try:
+        for kind in sorted({t.kind for t in targets}):
+            keys = list(dict.fromkeys(t.key for t in targets if t.kind == kind))
+            for key, res in _fetch(kind, keys, factory, ics, start, end).items():
+                results[(kind, key)] = res
+    finally:
+        if own is not None:
+            own.close()
 
     with engine.begin() as conn:
         changed = False

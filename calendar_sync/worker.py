@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from calendar_sync.lease import acquire, release
-from calendar_sync.sync import MAX_BACKOFF, SourceFactory, run_pass
+from calendar_sync.sync import MAX_BACKOFF, SourceFactory, Sources, run_pass
 from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ async def background_sync(
     """
     holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     interval = max(1, settings.calendar_interval)
+    own = Sources(settings, settings.timezone) if sources is None else None
+    factory: SourceFactory = own or sources  # type: ignore[assignment]
     errors = 0
     try:
         while True:
@@ -50,7 +52,7 @@ async def background_sync(
             try:
                 if await asyncio.to_thread(acquire, engine, holder, clock(), lease_ttl(interval)):
                     await asyncio.to_thread(run_pass, engine, settings, now=clock(),
-                                            sources=sources)
+                                            sources=factory)
                 errors = 0
             except asyncio.CancelledError:
                 raise
@@ -65,3 +67,5 @@ async def background_sync(
             release(engine, holder)
         except Exception:  # shutting down: the lease expires by itself anyway
             pass
+        if own is not None:
+            own.close()
