@@ -419,3 +419,32 @@ def test_openapi_documents_the_identity_api_with_examples(world) -> None:  # typ
     component = schema["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
     assert component["examples"][0]["membership_number"] == "100001"
     assert json.dumps(schema)  # serialisable
+
+
+def test_invoice_for_member_whose_id_needs_correction_uses_birth_date(world) -> None:  # type: ignore[no-untyped-def]
+    d = desk(world, "CA1", STRANGER)
+    d.post("/start", {"script": "invoice"})
+    d.post("/invoice/kid", {"kid": kid_for(INGRID["number"])})
+    d.post("/invoice/name", {"name": INGRID["name"]})
+    d.post("/invoice/name-confirm", {"matches": True})
+    assert d.post("/invoice/verify", {}).status_code == 422
+    assert_generic(d.post("/invoice/verify", {"birth_date": "1978-02-02"}))
+    done = d.post("/invoice/verify", {"birth_date": INGRID["birth"]})
+    assert done.json()["level"] == "invoice_payer_verified"
+
+
+def test_known_with_unknown_membership_number_fails_generically(world) -> None:  # type: ignore[no-untyped-def]
+    d = desk(world, "CA1", KARI["phone"])
+    d.post("/start", {"script": "member"})
+    assert_generic(d.post("/member/known", {"membership_number": "999999"}))
+    assert d.post("/member/known", {}).status_code == 422
+    assert call_level(world["engine"], "CA1") == "none"
+
+
+def test_case_consent_before_naming_the_member_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    d = desk(world, "CA1", STRANGER)
+    d.post("/start", {"script": "case"})
+    resp = d.post("/case/consent", {"consented": True, "given_to": "X", "scope": "Y"})
+    assert resp.status_code == 409 and resp.json()["reason"] == "not_now"
+    with session_scope(world["engine"]) as session:
+        assert session.exec(select(Consent)).all() == []
