@@ -130,3 +130,44 @@ def test_fifty_simultaneous_calls_never_reserve_an_agent_twice(
     with pg_engine.connect() as conn:
         states = Counter(conn.execute(select(Offer.__table__.c.state)).scalars())  # type: ignore[attr-defined]
     assert states == {"expired": 10, "ringing": 1}
+
+
+def test_simultaneous_retries_of_one_step_answer_alike_and_reserve_once(
+        pg_url: str, pg_engine: Engine, settings: Settings) -> None:
+    cache = SnapshotCache(pg_engine)
+    cache.get()
+    form = {"CallSid": "CAretry00000000000000000000000001", "From": "+4791234567",
+            "To": "+4722000000"}
+    flow.voice(FlowContext(settings=settings, engine=pg_engine, cache=cache, clock=Clock()),
+               form)
+    tries = 8
+    engines = [make_engine(pg_url, pool_size=1, max_overflow=0) for _ in range(tries)]
+    bodies: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(tries)
+
+    def retry(i: int) -> None:
+        ctx = FlowContext(settings=settings, engine=engines[i], cache=cache,
+                          clock=Clock(OPEN_NOW + timedelta(milliseconds=i)))
+        try:
+            barrier.wait()
+            bodies.append(flow.menu(ctx, {**form, "Digits": "1"}, 1)[0])
+        except BaseException as exc:  # reported below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=retry, args=(i,)) for i in range(tries)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in engines:
+        e.dispose()
+    assert not errors, [type(e).__name__ for e in errors]
+    assert len(bodies) == tries and len(set(bodies)) == 1
+    assert [a for a, _ in dial_numbers(ET.fromstring(bodies[0]))] == ["ag01"]
+    with pg_engine.connect() as conn:
+        offers = conn.execute(select(Offer.__table__)).all()  # type: ignore[attr-defined]
+        steps = conn.execute(select(CallStep.__table__).where(  # type: ignore[attr-defined]
+            CallStep.__table__.c.call_sid == form["CallSid"])).all()  # type: ignore[attr-defined]
+    assert [o.agent_id for o in offers] == ["ag01"]
+    assert sorted(s.step for s in steps) == ["menu?play=1", "voice"]

@@ -204,3 +204,11 @@ def test_webhook_fewest_calls_counts_answered_calls_today(tw) -> None:
     assert one_round(tw, "4") == [["m02"], ["m03"], ["m01"]]
     tw.clock.advance(24 * 3600)  # a new day in Oslo: everyone starts from zero
     assert one_round(tw, "4") == [["m01"], ["m02"], ["m03"]]
+
+
+def test_webhook_fewest_calls_day_is_the_organisations_day_not_utcs(tw) -> None:
+    tw.clock.now = datetime(2026, 11, 25, 22, 40, tzinfo=UTC)  # 23:40 in Oslo
+    answered_by(tw, "4", "m01")
+    assert one_round(tw, "4") == [["m02"], ["m03"], ["m01"]]
+    tw.clock.now = datetime(2026, 11, 25, 23, 10, tzinfo=UTC)  # 00:10 in Oslo: a new day
+    assert one_round(tw, "4") == [["m01"], ["m02"], ["m03"]]
