@@ -8,7 +8,7 @@ PostgreSQL and SQLite alike, with no check-then-act in Python memory.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,8 +28,6 @@ OFFER = Offer.__table__  # type: ignore[attr-defined]
 
 def _utc(dt: datetime | None) -> datetime | None:
     if dt is not None and dt.tzinfo is None:
-        from datetime import UTC
-
         return dt.replace(tzinfo=UTC)
     return dt
 
@@ -57,13 +55,22 @@ def build_states(rows: Iterable[Any], offers: Mapping[str, str], *,
                  today: str) -> dict[str, AgentState]:
     """AgentStates from agent rows (the columns load_states selects) and live offers by agent."""
     out: dict[str, AgentState] = {}
-    for r in rows:
-        last_ans = _utc(r.last_answered_at)
-        wrap = _utc(r.wrap_up_until)
-        idle = max([t for t in (last_ans, wrap, _utc(r.last_offered_at)) if t is not None],
-                   default=None)
+    get_offer = offers.get
+    for r in rows:  # runs once per member per decision: plain comparisons, no temporaries
+        last_ans, wrap, offered = r.last_answered_at, r.wrap_up_until, r.last_offered_at
+        if last_ans is not None and last_ans.tzinfo is None:
+            last_ans = last_ans.replace(tzinfo=UTC)
+        if wrap is not None and wrap.tzinfo is None:
+            wrap = wrap.replace(tzinfo=UTC)
+        if offered is not None and offered.tzinfo is None:
+            offered = offered.replace(tzinfo=UTC)
+        idle = last_ans
+        if wrap is not None and (idle is None or wrap > idle):
+            idle = wrap
+        if offered is not None and (idle is None or offered > idle):
+            idle = offered
         out[r.id] = AgentState(
-            r.id, bool(r.logged_in), bool(r.routing_stop), wrap, offers.get(r.id), last_ans,
+            r.id, bool(r.logged_in), bool(r.routing_stop), wrap, get_offer(r.id), last_ans,
             r.answered_today if r.answered_day == today else 0, idle)
     return out
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from operator import attrgetter
 
 STRATEGIES = ("ringall", "linear", "round_robin", "least_recent", "fewest_calls", "random")
 RINGALL_LIMIT = 10  # the most <Number>s one Twilio <Dial> takes
-_EPOCH = datetime(1970, 1, 1).astimezone()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # UTC, as stored: the fast compare
+_POSITION = attrgetter("position")
 
 
-@dataclass(frozen=True)
+# Not frozen, for the same reason as routing.decide.AgentState: one is built per offerable
+# member per decision, and a frozen dataclass's __init__ costs five times as much.
+@dataclass(slots=True)
 class Candidate:
     """What a strategy may look at for one member. `position` is the loop's member order."""
 
@@ -40,12 +45,13 @@ def order(
     `members` is the loop's whole member order, which round_robin needs to continue after the
     member rung last even when that member is not offerable now. Ties go by file order.
     """
-    by_pos = sorted(candidates, key=lambda c: c.position)
+    by_pos = sorted(candidates, key=_POSITION)
     if strategy in ("ringall", "linear"):
         if strategy == "ringall" and len(by_pos) > RINGALL_LIMIT:
-            # the ten idle longest, then in file order
-            idle = sorted(by_pos, key=lambda c: (c.idle_since or _EPOCH, c.position))
-            chosen = {c.agent_id for c in idle[:RINGALL_LIMIT]}
+            # the ten idle longest (ties by file order), then in file order; nsmallest over
+            # plain tuples picks ten without sorting a large loop's every member
+            keyed = [(c.idle_since or _EPOCH, c.position, c.agent_id) for c in by_pos]
+            chosen = {k[2] for k in heapq.nsmallest(RINGALL_LIMIT, keyed)}
             return [c.agent_id for c in by_pos if c.agent_id in chosen]
         return [c.agent_id for c in by_pos]
     if strategy == "round_robin":
