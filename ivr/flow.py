@@ -164,7 +164,9 @@ def dial_action(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
         snap = ctx.cache.get()
         call = load_call(conn, call_sid)
         vr = VoiceResponse()
-        if call is None:
+        if call is None or call["ended_at"] is not None:
+            # Gone, or its status callback came first (the caller hung up while it rang):
+            # routing on would reserve agents for nobody until the reservations expire.
             vr.hangup()
             return str(vr), "ended"
         answered = answered_offer(conn, call_sid=call_sid)
@@ -202,6 +204,9 @@ def wait(ctx: FlowContext, form: dict[str, str], attempt: int, waits: int) -> An
         vr = VoiceResponse()
         if call is None:
             return voice_fresh(ctx, conn, snap, form, now)
+        if call["ended_at"] is not None:  # hung up while on hold: nobody to offer agents for
+            vr.hangup()
+            return str(vr), "ended"
         stage = after_wait(ctx, conn, snap, call, vr, now)
         save_call(conn, call)
         return str(vr), stage
