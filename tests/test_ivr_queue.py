@@ -216,3 +216,42 @@ def test_callers_waiting_in_a_removed_loop_move_to_its_former_overflow(settings,
     _, root, stage = tw.post(hold.find("Redirect").text, {"CallSid": sid})
     # lang's members are both on calls too: the caller now waits there, told so.
     assert "Lang" in says(root) and stage == "queue"
+
+
+def test_a_dial_action_after_the_status_callback_reserves_nobody(tw) -> None:
+    # The caller hangs up while it rings; Twilio's status callback happens to come first.
+    sid = new_sid()
+    ring, _ = press(tw, sid, "3")  # lang: linear a1, a2, max_wait 600
+    assert rung(ring) == ["a1"]
+    tw.clock.advance(6)
+    status(tw, sid, "completed")
+    _, after, _ = tw.post(ring.find("Dial").get("action"),
+                          {"CallSid": sid, "DialCallStatus": "no-answer",
+                           "CallStatus": "completed"})
+    assert after.find("Dial") is None and after.find("Play") is None
+    root, stage = press(tw, new_sid(), "3")
+    assert stage == "loop" and rung(root) == ["a1"]  # nobody rings for the departed caller
+
+
+def test_a_hold_redirect_after_the_status_callback_reserves_nobody(tw) -> None:
+    occupy_both_agents(tw)
+    sid = new_sid()
+    hold, _ = press(tw, sid, "3")
+    assert hold.find("Redirect") is not None
+    status(tw, sid, "completed")
+    answered = new_sid()
+    # a1 and a2 free up, then the departed caller's last hold segment comes back
+    for leg_call in rows_of_connected(tw):
+        status(tw, leg_call, "completed")
+    tw.clock.advance(15)
+    _, after, _ = tw.post(hold.find("Redirect").text, {"CallSid": sid})
+    assert after.find("Dial") is None
+    root, _ = press(tw, answered, "3")
+    assert rung(root) == ["a1"]
+
+
+def rows_of_connected(tw: Twilio) -> list[str]:
+    """CallSids of the calls an agent is on."""
+    with tw.client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        return list(conn.execute(select(Call.__table__.c.call_sid).where(  # type: ignore[attr-defined]
+            Call.__table__.c.answered_by.is_not(None))).scalars())  # type: ignore[attr-defined]
