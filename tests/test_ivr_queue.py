@@ -60,7 +60,10 @@ def test_callers_wait_in_line_with_music_and_position_first_in_line_served_first
     # x's call ends: a1 is free (this loop has no wrap-up).
     _, stage = dial_ends(tw, dial_x, x, "completed")
     assert stage == "connected"
-    tw.clock.advance(15)
+    tw.clock.advance(1)
+    newcomer, stage = press(tw, new_sid(), "1")  # a new caller does not jump the line
+    assert stage == "queue" and "nummer 3" in says(newcomer)
+    tw.clock.advance(14)
     # d comes back from its hold segment first, but c is ahead in line: d keeps waiting.
     _, again_d, stage = tw.post(hold_d.find("Redirect").text, {"CallSid": d})
     assert stage == "queue" and "nummer 2" in says(again_d)
