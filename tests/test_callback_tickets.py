@@ -222,3 +222,21 @@ def test_same_digit_at_two_menu_plays_is_two_steps(tw) -> None:
     _, last, stage = tw.post(third_url, {"CallSid": sid, "Digits": "7"})
     assert stage == "loop" and rung(last)  # the third invalid digit: menu_default (andre)
     assert set(rung(last)) <= {"sofie.larsen", "nils.eriksen", "anna.lie"}
+
+
+@pytest.mark.parametrize("seconds,ticket", [(3, False), (20, True)])
+def test_hanging_up_while_waiting_in_line(settings, engine, seconds: int, ticket: bool) -> None:
+    tw = make_app(settings, engine, SMALL_ORG)
+    for agent, leg in (("a1", "CAlegx"), ("a2", "CAlegy")):  # both agents on calls
+        ring, _ = press(tw, new_sid(), "1")
+        confirm(tw, ring, agent, leg)
+    sid = new_sid()
+    hold, stage = press(tw, sid, "1")
+    assert stage == "queue"
+    tw.clock.advance(seconds)
+    status(tw, sid, "completed")
+    got = tickets(tw)
+    assert len(got) == int(ticket)
+    if ticket:
+        assert got[0].loop_id == "ko" and got[0].progress == "queue:ko"
+        assert got[0].caller_number == CALLER
