@@ -112,15 +112,15 @@ def test_fuzzed_dial_action(tw) -> None:
     run()
 
 
-def test_fuzzed_wait_and_recorded(tw) -> None:
+def test_fuzzed_wait_recorded_and_whisper(tw) -> None:
     started = started_calls(tw)
 
     @FUZZ
     @given(form=forms(started), a=st.integers(0, 30), w=st.integers(0, 30),
-           which=st.sampled_from(["wait", "recorded"]))
+           which=st.sampled_from(["wait?a={a}&w={w}", "recorded?a={a}", "whisper?o={a}",
+                                  "whisper/confirm?o={a}"]))
     def run(form: dict[str, str], a: int, w: int, which: str) -> None:
-        url = f"/twilio/wait?a={a}&w={w}" if which == "wait" else f"/twilio/recorded?a={a}"
-        check(tw, url, form)
+        check(tw, "/twilio/" + which.format(a=a, w=w), form)
 
     run()
 
