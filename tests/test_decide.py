@@ -214,3 +214,38 @@ def test_callers_ahead_are_served_first() -> None:
     assert d.kind == "wait"
     d = decide(loop, states, {}, now=NOW, open_now=True, route=RouteState(), ahead_in_line=0)
     assert d.kind == "dial" and d.agents == ("a",)
+
+
+@settings(max_examples=200, deadline=None)
+@given(situations())
+def test_max_wait_zero_round_offers_each_offerable_member_once_then_overflows(s: dict) -> None:
+    loop = s["loop"]
+    loop = LoopSpec(loop.loop_id, loop.members, loop.strategy, loop.ring_timeout, 0)
+    # Nobody occupied: each member is offerable or away for good, so nothing changes mid-round.
+    states = {m: AgentState(m, a.logged_in, a.routing_stop, None, None, a.last_answered_at,
+                            a.answered_today, a.idle_since) for m, a in s["states"].items()}
+    offerable = [m for m in loop.members if m in states
+                 and may_be_offered(states[m], busy=s["busy"][m], open_now=s["open_now"])]
+    route, last_rung, dialled = RouteState(), s["last_rung"], []
+    rng = random.Random(s["seed"])
+    for _ in range(len(loop.members) + 2):
+        d = decide(loop, states, s["busy"], now=NOW, open_now=s["open_now"], route=route,
+                   last_rung=last_rung, rng=rng)
+        if d.kind != "dial":
+            break
+        dialled.append(d.agents)
+        route.tried = ([] if d.new_round else route.tried) + list(d.agents)
+        route.rounds += loop.strategy == "ringall"
+        last_rung = d.agents[-1]
+    assert d.kind == "overflow"
+    if loop.strategy == "ringall":
+        assert len(dialled) == (1 if offerable else 0)  # one <Dial> is the whole round
+        if offerable:
+            assert set(dialled[0]) <= set(offerable)
+            assert len(dialled[0]) == min(10, len(offerable))
+            assert list(dialled[0]) == sorted(dialled[0], key=loop.members.index)
+    else:
+        flat = [a for group in dialled for a in group]
+        assert sorted(flat) == sorted(offerable)  # each offerable member exactly once
+        if loop.strategy == "linear":
+            assert flat == offerable
