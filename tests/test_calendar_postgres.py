@@ -1,0 +1,60 @@
+"""A sync pass on PostgreSQL: the same code and migrations as SQLite (ARCHITECTURE principle 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from calendar_sync.demo import vcalendar, vevent
+from calendar_sync.index import BusyIndex
+from calendar_sync.sync import run_pass
+from switchboard.db import make_engine, migrate
+from switchboard.settings import Settings
+from tests import pg
+from tests.fakes.http import running
+from tests.fakes.ics_server import IcsHandler, IcsState
+from tests.fakes.seed import seed
+
+OSLO = ZoneInfo("Europe/Oslo")
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    # A database of its own, so these agents do not show up in other tests' presence.
+    name, url = pg.create_database()
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        pg.drop_database(name)
+
+
+def test_sync_pass_on_postgresql(pg_engine: Engine, settings: Settings) -> None:
+    state = IcsState()
+    state.put("/m.ics", vcalendar(vevent("Møte", datetime(2026, 11, 25, 10, tzinfo=OSLO),
+                                         datetime(2026, 11, 25, 12, tzinfo=OSLO))))
+    state.put("/f.ics", vcalendar(vevent("Bursdag", TODAY, TODAY + timedelta(days=1),
+                                         busystatus="FREE")))
+    with running(IcsHandler, state) as base:
+        seed(pg_engine, {"m": {"source": "ics", "url": f"{base}/m.ics"},
+                         "f": {"source": "ics", "url": f"{base}/f.ics"}})
+        assert run_pass(pg_engine, settings, now=NOW).failed == []
+        state.requests.clear()
+        state.put("/f.ics", "not a calendar", status=500)
+        later = NOW + timedelta(minutes=1)
+        report = run_pass(pg_engine, settings, now=later)
+    assert [(a.agent_id, a.error) for a in report.failed] == [("f", "HTTP 500")]
+    assert ("/m.ics", 304) in state.requests  # the cached body (bytea) was expanded again
+    with pg_engine.connect() as conn:
+        idx = BusyIndex.load(conn)
+    assert idx.busy_until("m", later) == datetime(2026, 11, 25, 11, tzinfo=UTC)
+    assert idx.notes("f", later) == ["all_day_free"]
+    assert idx.last_success == {"m": later, "f": NOW}
