@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -20,6 +20,14 @@ from routing.state import load_states, reserve
 LOOP = Loop.__table__  # type: ignore[attr-defined]
 MAX_HOPS = 10  # overflow hops before voicemail, whatever the configuration says
 STALE_IN_LINE = 60  # seconds: a waiting caller not seen for this long no longer holds a place
+# Built once with bind parameters: SQLAlchemy then skips rebuilding the statement and its
+# cache key on every routing step (the webhook bench, scripts/bench).
+_AHEAD = select(func.count()).select_from(CALL).where(
+    CALL.c.loop_id == bindparam("b_loop"), CALL.c.stage == "queue", CALL.c.ended_at.is_(None),
+    CALL.c.call_sid != bindparam("b_sid"), CALL.c.queued_at < bindparam("b_queued"),
+    CALL.c.last_seen_at > bindparam("b_seen"))
+_LAST_RUNG = select(LOOP.c.last_rung_agent).where(LOOP.c.id == bindparam("b_loop"))
+_SET_LAST_RUNG = update(LOOP).where(LOOP.c.id == bindparam("b_loop"))
 
 
 def enter_loop(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: CallRow,
@@ -43,15 +51,9 @@ def to_voicemail(ctx: FlowContext, call: CallRow, vr: VoiceResponse, *,
 
 def _ahead_in_line(conn: Connection, call: CallRow, now: datetime) -> int:
     """Callers waiting in the same loop who came before this one."""
-    from datetime import timedelta
-
-    return int(conn.execute(
-        select(func.count()).select_from(CALL).where(
-            CALL.c.loop_id == call["loop_id"], CALL.c.stage == "queue",
-            CALL.c.ended_at.is_(None), CALL.c.call_sid != call["call_sid"],
-            CALL.c.queued_at < call["queued_at"],
-            CALL.c.last_seen_at > now - timedelta(seconds=STALE_IN_LINE))
-    ).scalar_one())
+    return int(conn.execute(_AHEAD, {
+        "b_loop": call["loop_id"], "b_sid": call["call_sid"], "b_queued": call["queued_at"],
+        "b_seen": now - timedelta(seconds=STALE_IN_LINE)}).scalar_one())
 
 
 def route_step(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: CallRow,
@@ -66,8 +68,8 @@ def route_step(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: Call
     busy = {a: snap.busy.busy_until(a, now) is not None for a in loop.members}
     open_now = snap.closed_reason(now) is None
     ahead = _ahead_in_line(conn, call, now) if call["queued_at"] is not None else 0
-    last_rung = conn.execute(select(LOOP.c.last_rung_agent).where(
-        LOOP.c.id == loop.id)).scalar() if loop.strategy == "round_robin" else None
+    last_rung = (conn.execute(_LAST_RUNG, {"b_loop": loop.id}).scalar()
+                 if loop.strategy == "round_robin" else None)
     state = RouteState(used=float(call["loop_used"] or 0), tried=list(route.get("tried", [])),
                        rounds=int(route.get("rounds", 0)))
     # A lost race for an agent means deciding again with fresh state. Each loss means another
@@ -90,8 +92,7 @@ def route_step(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: Call
         call.set(stage="loop", last_seen_at=now)
         call.touch_route()
         if loop.strategy == "round_robin":
-            conn.execute(update(LOOP).where(LOOP.c.id == loop.id).values(
-                last_rung_agent=d.agents[-1]))
+            conn.execute(_SET_LAST_RUNG, {"b_loop": loop.id, "last_rung_agent": d.agents[-1]})
         rings = [twiml.Ring(a, snap.agents[a].phone,
                             ctx.url("whisper", o=got[a], agent=a))
                  for a in d.agents if a in got]
