@@ -6,9 +6,12 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from calendar_sync.ics import FeedState, IcsSource
@@ -119,7 +122,23 @@ def _target(agent_id: str, cal: object) -> _Target | str:
     return f"unknown calendar source {kind!r}"
 
 
-def _load(conn: Connection, settings: Settings):  # type: ignore[no-untyped-def]
+@dataclass
+class _Org:
+    timezone: str
+    policy: Policy
+    agents: list[tuple[str, object]]  # (agent id, calendar setting) of active agents
+
+
+@dataclass(frozen=True)
+class _Pass:
+    policy: Policy
+    tz: ZoneInfo
+    now: datetime
+    start: datetime
+    end: datetime
+
+
+def _load_org(conn: Connection, settings: Settings) -> _Org:
     org = conn.execute(
         select(Organisation.timezone, Organisation.config).where(Organisation.id == 1)  # type: ignore[call-overload]
     ).first()
@@ -128,14 +147,32 @@ def _load(conn: Connection, settings: Settings):  # type: ignore[no-untyped-def]
     agents = conn.execute(
         select(Agent.id, Agent.calendar).where(Agent.active)  # type: ignore[call-overload, arg-type]
     ).all()
-    sources = {r.agent_id: r for r in conn.execute(select(CalendarSource)).all()}  # type: ignore[arg-type]
-    stored: dict[str, set[tuple]] = {}
+    return _Org(tz, policy, [(a.id, a.calendar) for a in agents if a.calendar])
+
+
+def _load_sources(conn: Connection) -> dict[str, Any]:
+    return {r.agent_id: r for r in conn.execute(select(CalendarSource)).all()}  # type: ignore[arg-type]
+
+
+def _load_stored(conn: Connection) -> dict[str, set[tuple[Any, ...]]]:
+    stored: dict[str, set[tuple[Any, ...]]] = {}
     for r in conn.execute(
         select(BusyInterval.agent_id, BusyInterval.start, BusyInterval.end,  # type: ignore[call-overload]
                BusyInterval.status, BusyInterval.all_day, BusyInterval.blocks, BusyInterval.note)
     ):
         stored.setdefault(r[0], set()).add(tuple(r[1:]))
-    return tz, policy, [(a.id, a.calendar) for a in agents if a.calendar], sources, stored
+    return stored
+
+
+def _lock(conn: Connection) -> None:
+    # A write to the version row first: on SQLite it takes the write lock, on PostgreSQL the
+    # row lock, so a `calendar sync` run beside a server's background pass waits its turn
+    # instead of both deciding to insert the same rows.
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(dialect_insert(Meta).values(key=VERSION_KEY, value=0)
+                 .on_conflict_do_nothing(index_elements=["key"]))
+    conn.execute(update(Meta).where(Meta.key == VERSION_KEY)  # type: ignore[arg-type]
+                 .values(value=Meta.value))
 
 
 def _fetch(kind: str, keys: list[str], factory: SourceFactory, ics: IcsSource,
@@ -166,27 +203,69 @@ def _row(iv: Interval) -> tuple:
     return (iv.start, iv.end, iv.status, iv.all_day, iv.blocks, iv.note)
 
 
+def _store(conn: Connection, t: _Target, res: MailboxResult, prev: Any,
+           stored: set[tuple[Any, ...]], ctx: _Pass, ics: IcsSource) -> tuple[AgentReport, bool]:
+    """Write one agent's outcome; returns its report and whether anything routing sees changed."""
+    now = ctx.now
+    values: dict[str, object] = {"kind": t.kind, "last_attempt_at": now, "source_key": t.key}
+    rows: list[Interval] = []
+    if res.error is None:
+        try:
+            rows = intervals(res.events, ctx.policy, ctx.tz, (ctx.start, ctx.end))
+        except Exception as exc:  # one odd event must not stop the pass
+            res = MailboxResult(error=f"could not read events: {type(exc).__name__}")
+    changed = False
+    if res.error is not None:
+        values.update(last_error=res.error[:500], failures=(prev.failures if prev else 0) + 1)
+        report = AgentReport(t.agent_id, t.kind, ok=False, error=res.error)
+        changed = prev is None or prev.last_error is None
+    else:
+        if {_row(iv) for iv in rows} != stored:
+            conn.execute(delete(BusyInterval).where(BusyInterval.agent_id == t.agent_id))  # type: ignore[arg-type]
+            if rows:
+                conn.execute(insert(BusyInterval), [
+                    {"agent_id": t.agent_id, "start": iv.start, "end": iv.end,
+                     "status": iv.status, "all_day": iv.all_day, "blocks": iv.blocks,
+                     "note": iv.note} for iv in rows])
+            changed = True
+        values.update(last_success_at=now, last_error=None, failures=0)
+        changed |= prev is None or prev.last_error is not None or prev.last_success_at is None
+        st = ics.states.get(t.key) if t.kind == "ics" else None
+        if st is not None:
+            values.update(etag=st.etag, last_modified=st.last_modified)
+            if st.changed or prev is None or prev.source_key != t.key:
+                values["body"] = st.body
+        report = AgentReport(t.agent_id, t.kind, ok=True, blocking=sum(iv.blocks for iv in rows),
+                             stored=len(rows))
+    if prev is None:
+        conn.execute(insert(CalendarSource).values(agent_id=t.agent_id, **values))
+    else:
+        conn.execute(update(CalendarSource)
+                     .where(CalendarSource.agent_id == t.agent_id)  # type: ignore[arg-type]
+                     .values(**values))
+    return report, changed
+
+
 def run_pass(engine: Engine, settings: Settings, *, now: datetime,
              sources: SourceFactory | None = None, force: bool = False) -> PassReport:
     """Sync every active agent's calendar once; failures keep the agent's last good intervals."""
     with engine.connect() as conn:
-        tzname, policy, agents, known, stored = _load(conn, settings)
-    tz = ZoneInfo(tzname)
-    own = Sources(settings, tzname) if sources is None else None
-    factory: SourceFactory = own or sources  # type: ignore[assignment]
+        org = _load_org(conn, settings)
+        known = _load_sources(conn)
+    tz = ZoneInfo(org.timezone)
     start, end = now - WINDOW_BACK, now + WINDOW_AHEAD
     report = PassReport()
 
     targets: list[_Target] = []
-    for agent_id, cal in agents:
+    for agent_id, cal in org.agents:
         t = _target(agent_id, cal)
         if isinstance(t, str):
             report.agents.append(AgentReport(agent_id, "?", ok=False, error=t))
             continue
         prev = known.get(agent_id)
         if not force and _backing_off(prev, t.key, now, settings.calendar_interval):
-            report.agents.append(AgentReport(agent_id, t.kind, ok=False, error=prev.last_error,
-                                             skipped=True))
+            report.agents.append(AgentReport(agent_id, t.kind, ok=False, skipped=True,
+                                             error=getattr(prev, "last_error", None)))
             continue
         targets.append(t)
 
@@ -197,6 +276,8 @@ def run_pass(engine: Engine, settings: Settings, *, now: datetime,
         if t.kind == "ics" and prev is not None and prev.source_key == t.key:
             states[t.key] = FeedState(prev.etag, prev.last_modified, prev.body)
     ics = IcsSource(states)
+    own = Sources(settings, org.timezone) if sources is None else None
+    factory: SourceFactory = own or sources  # type: ignore[assignment]
     results: dict[tuple[str, str], MailboxResult] = {}
     try:
         for kind in sorted({t.kind for t in targets}):
@@ -208,56 +289,21 @@ def run_pass(engine: Engine, settings: Settings, *, now: datetime,
             own.close()
 
     with engine.begin() as conn:
-        changed = False
-        synced = {a for a, _ in agents}
+        _lock(conn)
+        known, stored = _load_sources(conn), _load_stored(conn)  # as they are now, locked
+        synced = {a for a, _ in org.agents}
         gone = [a for a in set(known) | set(stored) if a not in synced]
+        changed = bool(gone)
         if gone:  # calendar removed or agent deactivated: nothing of it may block any more
             conn.execute(delete(BusyInterval).where(BusyInterval.agent_id.in_(gone)))  # type: ignore[attr-defined]
             conn.execute(delete(CalendarSource).where(CalendarSource.agent_id.in_(gone)))  # type: ignore[attr-defined]
-            changed = True
         for t in targets:
             res = results.get((t.kind, t.key)) or MailboxResult(error="no result")
-            prev = known.get(t.agent_id)
-            values: dict[str, object] = {"kind": t.kind, "last_attempt_at": now,
-                                         "source_key": t.key}
-            if res.error is None:
-                try:
-                    rows = intervals(res.events, policy, tz, (start, end))
-                except Exception as exc:  # one odd event must not stop the pass
-                    res = MailboxResult(error=f"could not read events: {type(exc).__name__}")
-            if res.error is not None:
-                values.update(last_error=res.error[:500],
-                              failures=(prev.failures if prev else 0) + 1)
-                report.agents.append(AgentReport(t.agent_id, t.kind, ok=False, error=res.error))
-                changed |= prev is None or prev.last_error is None
-            else:
-                new = {_row(iv) for iv in rows}
-                if new != stored.get(t.agent_id, set()):
-                    conn.execute(delete(BusyInterval).where(BusyInterval.agent_id == t.agent_id))  # type: ignore[arg-type]
-                    if rows:
-                        conn.execute(insert(BusyInterval), [
-                            {"agent_id": t.agent_id, "start": iv.start, "end": iv.end,
-                             "status": iv.status, "all_day": iv.all_day, "blocks": iv.blocks,
-                             "note": iv.note} for iv in rows])
-                    changed = True
-                values.update(last_success_at=now, last_error=None, failures=0)
-                changed |= (prev is None or prev.last_error is not None
-                            or prev.last_success_at is None)
-                if t.kind == "ics":
-                    st = ics.states.get(t.key)
-                    if st is not None:
-                        values.update(etag=st.etag, last_modified=st.last_modified)
-                        if st.changed or prev is None or prev.source_key != t.key:
-                            values["body"] = st.body
-                report.agents.append(AgentReport(
-                    t.agent_id, t.kind, ok=True, blocking=sum(iv.blocks for iv in rows),
-                    stored=len(rows)))
-            if prev is None:
-                conn.execute(insert(CalendarSource).values(agent_id=t.agent_id, **values))
-            else:
-                conn.execute(update(CalendarSource)
-                             .where(CalendarSource.agent_id == t.agent_id)  # type: ignore[arg-type]
-                             .values(**values))
+            agent_report, agent_changed = _store(
+                conn, t, res, known.get(t.agent_id), stored.get(t.agent_id, set()),
+                _Pass(org.policy, tz, now, start, end), ics)
+            report.agents.append(agent_report)
+            changed |= agent_changed
         beat = conn.execute(select(Meta.value).where(Meta.key == HEARTBEAT_KEY)).scalar()  # type: ignore[call-overload, arg-type]
         if any(a.ok for a in report.agents) and (
                 beat is None or now.timestamp() - beat >= HEARTBEAT.total_seconds()):

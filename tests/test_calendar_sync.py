@@ -197,3 +197,21 @@ def test_cli_sync_prints_each_source_and_exits_0(
     assert any(ln.startswith("FAILED") and "bad.agent" in ln and "HTTP 500" in ln
                for ln in lines)
     assert lines[-1] == "1 synced, 1 failed"
+
+
+def test_two_passes_at_once_do_not_trip_over_each_other(
+        engine: Engine, settings: Settings, ics: tuple[IcsState, str]) -> None:
+    # `switchboard calendar sync` run by an admin while a server's background pass runs.
+    from concurrent.futures import ThreadPoolExecutor
+
+    state, base = ics
+    for i in range(20):
+        state.put(f"/{i}.ics", meeting(10, 12))
+    seed(engine, {f"agent{i:02d}": {"source": "ics", "url": f"{base}/{i}.ics"}
+                  for i in range(20)})
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: run_pass(engine, settings, now=NOW, force=True),
+                                range(2)))
+    assert [r.failed for r in reports] == [[], []]
+    assert len(sources(engine)) == 20
+    assert load(engine).busy_until("agent07", NOW) == local(12)
