@@ -131,6 +131,11 @@ def confirm(conn: Connection, *, offer_id: int, now: datetime,
     offer = conn.execute(select(OFFER).where(OFFER.c.id == offer_id)).first()
     if offer is None or not offer.live or offer.state != "ringing":
         return None
+    # Several agents can press a key for one ringall call at the same moment. Lock the call's
+    # offers, always in id order, so their confirms take turns (on PostgreSQL they deadlocked
+    # on each other's rows) and each later one sees the first one's answer below.
+    conn.execute(select(OFFER.c.id).where(OFFER.c.call_sid == offer.call_sid)
+                 .order_by(OFFER.c.id).with_for_update())
     taken = conn.execute(select(OFFER.c.id).where(
         OFFER.c.call_sid == offer.call_sid, OFFER.c.state == "on_call")).first()
     if taken is not None:
