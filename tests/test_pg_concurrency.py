@@ -171,3 +171,56 @@ def test_simultaneous_retries_of_one_step_answer_alike_and_reserve_once(
             CallStep.__table__.c.call_sid == form["CallSid"])).all()  # type: ignore[attr-defined]
     assert [o.agent_id for o in offers] == ["ag01"]
     assert sorted(s.step for s in steps) == ["menu?play=1", "voice"]
+
+
+# ORG plus a ringall loop of the same ten agents behind digit 3.
+RINGALL_ORG = ORG.replace('"2": kort}', '"2": kort, "3": alle}') + (
+    f"\n  - {{id: alle, name: Alle, members: [{', '.join(AGENTS)}], strategy: ringall,"
+    "\n     ring_timeout: 20, max_wait: 0, overflow: voicemail}")
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_ten_agents_confirming_one_ringall_call_at_once_bridge_one(
+        pg_url: str, pg_engine: Engine, settings: Settings, round_: int) -> None:
+    apply_org(pg_engine, parse_org_text(RINGALL_ORG), now=OPEN_NOW)
+    cache = SnapshotCache(pg_engine)
+    cache.get()
+    sid = f"CAringall{round_:024d}"
+    root, stage = one_call(FlowContext(settings=settings, engine=pg_engine, cache=cache,
+                                       clock=Clock()), sid, "3")
+    assert stage == "loop" and len(list(root.iter("Number"))) == 10
+    offers = {a: int(n.get("url", "").split("o=")[1].split("&")[0])
+              for (a, _), n in zip(dial_numbers(root), root.iter("Number"), strict=True)}
+    engines = {a: make_engine(pg_url, pool_size=1, max_overflow=0) for a in offers}
+    answers: dict[str, tuple[str, str | None]] = {}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(offers))
+
+    def press_a_key(agent_id: str) -> None:
+        ctx = FlowContext(settings=settings, engine=engines[agent_id], cache=cache,
+                          clock=Clock(OPEN_NOW + timedelta(seconds=8)))
+        try:
+            barrier.wait()
+            answers[agent_id] = flow.whisper_confirm(
+                ctx, {"CallSid": f"CL{agent_id}{round_}", "Digits": "1"}, offers[agent_id])
+        except BaseException as exc:  # reported below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=press_a_key, args=(a,)) for a in offers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in engines.values():
+        e.dispose()
+    assert not errors, [type(e).__name__ for e in errors]
+    connected = [a for a, (_, stage) in answers.items() if stage == "connected"]
+    assert len(connected) == 1
+    for a, (body, _) in answers.items():
+        if a not in connected:
+            assert "allerede besvart" in body  # told so, not the database-down fallback
+    with pg_engine.connect() as conn:
+        on_call = conn.execute(select(Offer.__table__.c.agent_id).where(  # type: ignore[attr-defined]
+            Offer.__table__.c.call_sid == sid,  # type: ignore[attr-defined]
+            Offer.__table__.c.state == "on_call")).scalars().all()  # type: ignore[attr-defined]
+    assert on_call == connected
