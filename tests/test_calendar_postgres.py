@@ -58,3 +58,22 @@ def test_sync_pass_on_postgresql(pg_engine: Engine, settings: Settings) -> None:
     assert idx.busy_until("m", later) == datetime(2026, 11, 25, 11, tzinfo=UTC)
     assert idx.notes("f", later) == ["all_day_free"]
     assert idx.last_success == {"m": later, "f": NOW}
+
+
+def test_two_passes_at_once_on_postgresql(pg_engine: Engine, settings: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    state = IcsState()
+    for i in range(20):
+        state.put(f"/{i}.ics", vcalendar(vevent("Møte", NOW, NOW + timedelta(hours=1))))
+    with running(IcsHandler, state) as base:
+        seed(pg_engine, {f"a{i:02d}": {"source": "ics", "url": f"{base}/{i}.ics"}
+                         for i in range(20)})
+        with ThreadPoolExecutor(2) as pool:
+            reports = list(pool.map(
+                lambda _: run_pass(pg_engine, settings, now=NOW, force=True), range(2)))
+    assert [r.failed for r in reports] == [[], []]
+    with pg_engine.connect() as conn:
+        idx = BusyIndex.load(conn)
+    assert len(idx.last_success) == 20
+    assert idx.busy_until("a13", NOW) == NOW + timedelta(hours=1)
