@@ -236,25 +236,23 @@ def test_a_dial_action_after_the_status_callback_reserves_nobody(tw) -> None:
     assert stage == "loop" and rung(root) == ["a1"]  # nobody rings for the departed caller
 
 
+def connected_calls(tw: Twilio) -> list[str]:
+    """CallSids of the calls an agent has taken."""
+    with tw.client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        return list(conn.execute(select(Call.__table__.c.call_sid).where(  # type: ignore[attr-defined]
+            Call.__table__.c.answered_by.is_not(None))).scalars())  # type: ignore[attr-defined]
+
+
 def test_a_hold_redirect_after_the_status_callback_reserves_nobody(tw) -> None:
     occupy_both_agents(tw)
     sid = new_sid()
     hold, _ = press(tw, sid, "3")
     assert hold.find("Redirect") is not None
-    status(tw, sid, "completed")
-    answered = new_sid()
-    # a1 and a2 free up, then the departed caller's last hold segment comes back
-    for leg_call in rows_of_connected(tw):
-        status(tw, leg_call, "completed")
+    status(tw, sid, "completed")  # the caller hangs up on hold
+    for taken in connected_calls(tw):  # then a1 and a2 finish their calls
+        status(tw, taken, "completed")
     tw.clock.advance(15)
-    _, after, _ = tw.post(hold.find("Redirect").text, {"CallSid": sid})
+    _, after, _ = tw.post(hold.find("Redirect").text, {"CallSid": sid})  # a late re-post
     assert after.find("Dial") is None
-    root, _ = press(tw, answered, "3")
+    root, _ = press(tw, new_sid(), "3")
     assert rung(root) == ["a1"]
-
-
-def rows_of_connected(tw: Twilio) -> list[str]:
-    """CallSids of the calls an agent is on."""
-    with tw.client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
-        return list(conn.execute(select(Call.__table__.c.call_sid).where(  # type: ignore[attr-defined]
-            Call.__table__.c.answered_by.is_not(None))).scalars())  # type: ignore[attr-defined]
