@@ -138,8 +138,9 @@ class IcsSource:
             raise FeedError(f"HTTP {resp.status_code}")
         state.etag = resp.headers.get("ETag")
         state.last_modified = resp.headers.get("Last-Modified")
+        # Servers without ETag answer 200 every time; store the body again only if it changed.
+        state.changed = resp.content != state.body
         state.body = resp.content
-        state.changed = True
         return resp.content
 
     def _one(self, url: str, start: datetime, end: datetime) -> MailboxResult:
