@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from calendar_sync.demo import vcalendar, vevent
 from calendar_sync.ews import EwsSource
 from calendar_sync.index import BusyIndex
 from calendar_sync.models import CalendarSource
@@ -110,20 +111,26 @@ def test_sync_applies_the_policy_and_isolates_a_missing_mailbox(
 
 
 def test_soap_fault_keeps_the_last_good_intervals(
-        engine: Engine, ews: tuple[EwsState, Settings]) -> None:
+        engine: Engine, ews: tuple[EwsState, Settings], tmp_path: Path) -> None:
     state, settings = ews
     state.calendars = {"ole@example.org": [EwsEvent(local(TODAY, 10), local(TODAY, 12))]}
-    seed(engine, {"ole": {"source": "ews", "mailbox": "ole@example.org"}})
+    feed = tmp_path / "kari.ics"
+    feed.write_text(vcalendar(vevent("Møte", local(TODAY, 10), local(TODAY, 11))))
+    seed(engine, {"ole": {"source": "ews", "mailbox": "ole@example.org"},
+                  "kari": {"source": "ics", "url": str(feed)}})
     assert run_pass(engine, settings, now=NOW).failed == []
     state.fault = True
+    feed.write_text(vcalendar(vevent("Møte", local(TODAY, 10), local(TODAY, 13))))
     later = NOW + timedelta(minutes=1)
     report = run_pass(engine, settings, now=later)
     assert [(a.agent_id, a.error) for a in report.failed] == [
         ("ole", "EWS request failed: ErrorInternalServerError")]
     with engine.connect() as conn:
         idx = BusyIndex.load(conn)
-        src = conn.execute(select(CalendarSource)).one()
+        src = conn.execute(select(CalendarSource).where(CalendarSource.agent_id == "ole")).one()
     assert idx.busy_until("ole", later) == local(TODAY, 12)
     assert idx.last_success["ole"] == NOW
+    assert idx.busy_until("kari", later) == local(TODAY, 13)  # other sources go on
+    assert idx.last_success["kari"] == later
     assert (src.last_error, src.failures, src.last_attempt_at) == (
         "EWS request failed: ErrorInternalServerError", 1, later)
