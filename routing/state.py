@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -32,25 +32,33 @@ def _utc(dt: datetime | None) -> datetime | None:
     return dt
 
 
+# `live = 1`, not `live IS 1` (what .is_(True) renders on SQLite): only the former lets SQLite
+# use the partial index of live offers; otherwise every query scans the whole offer history.
+LIVE = OFFER.c.live == true()
 _STATE_COLUMNS = (AGENT.c.id, AGENT.c.logged_in, AGENT.c.routing_stop, AGENT.c.wrap_up_until,
                   AGENT.c.last_answered_at, AGENT.c.last_offered_at, AGENT.c.answered_day,
                   AGENT.c.answered_today)
 # The statements every routing step runs are built once, with bind parameters, so SQLAlchemy
 # does not rebuild them and recompute their cache keys per webhook (about 3x cheaper each).
-_ALL_STATES = select(*_STATE_COLUMNS).where(AGENT.c.active.is_(True))
+# One statement per decision: each agent with the state of its live offer, if any (the
+# partial unique index on live offers makes the join one index probe per agent).
+_ALL_STATES = (
+    select(*_STATE_COLUMNS, OFFER.c.state.label("offer_state"))
+    .select_from(AGENT.outerjoin(OFFER, and_(OFFER.c.agent_id == AGENT.c.id,
+                                             LIVE,
+                                             OFFER.c.expires_at > bindparam("b_now"))))
+    .where(AGENT.c.active.is_(True)))
 _SOME_STATES = _ALL_STATES.where(AGENT.c.id.in_(bindparam("b_ids", expanding=True)))
-_LIVE_OFFERS = select(OFFER.c.agent_id, OFFER.c.state).where(
-    OFFER.c.live.is_(True), OFFER.c.expires_at > bindparam("b_now"))
-_EXPIRE = update(OFFER).where(OFFER.c.live.is_(True), OFFER.c.expires_at <= bindparam("b_now"))
+_EXPIRE = update(OFFER).where(LIVE, OFFER.c.expires_at <= bindparam("b_now"))
 _OFFERED = update(AGENT).where(AGENT.c.id.in_(bindparam("b_ids", expanding=True)))
 _RESERVE = {
     name: ins(OFFER).on_conflict_do_nothing().returning(OFFER.c.id, OFFER.c.agent_id)
     for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_RELEASE = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), OFFER.c.live.is_(True),
+_RELEASE = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), LIVE,
                                 OFFER.c.state == "ringing")
             .returning(OFFER.c.agent_id))
-_END = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), OFFER.c.live.is_(True),
+_END = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), LIVE,
                             OFFER.c.state == "on_call")
         .returning(OFFER.c.agent_id))
 _WRAP_UP = update(AGENT).where(AGENT.c.id == bindparam("b_id"))
@@ -59,10 +67,10 @@ _WRAP_UP = update(AGENT).where(AGENT.c.id == bindparam("b_id"))
 def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datetime,
                 tz: str = "Europe/Oslo") -> dict[str, AgentState]:
     """Run-time state of the given agents (all active agents when None)."""
-    offers = dict(conn.execute(_LIVE_OFFERS, {"b_now": now}).all())
     today = now.astimezone(ZoneInfo(tz)).date().isoformat()
-    rows = (conn.execute(_ALL_STATES) if agent_ids is None
-            else conn.execute(_SOME_STATES, {"b_ids": list(agent_ids)}))
+    rows = (conn.execute(_ALL_STATES, {"b_now": now}) if agent_ids is None
+            else conn.execute(_SOME_STATES, {"b_now": now, "b_ids": list(agent_ids)})).all()
+    offers = {r.id: r.offer_state for r in rows if r.offer_state is not None}
     return build_states(rows, offers, today=today)
 
 
@@ -142,7 +150,7 @@ def confirm(conn: Connection, *, offer_id: int, now: datetime,
         return None
     n = conn.execute(
         update(OFFER).where(OFFER.c.id == offer_id, OFFER.c.state == "ringing",
-                            OFFER.c.live.is_(True))
+                            LIVE)
         .values(state="on_call", answered_at=now, expires_at=now + ON_CALL_CAP)).rowcount
     if not n:
         return None
@@ -155,7 +163,7 @@ def confirm(conn: Connection, *, offer_id: int, now: datetime,
     # Twilio cancels the other legs once one is bridged; free those agents now.
     conn.execute(update(OFFER).where(
         and_(OFFER.c.call_sid == offer.call_sid, OFFER.c.id != offer_id,
-             OFFER.c.live.is_(True))).values(live=False, state="released", ended_at=now))
+             LIVE)).values(live=False, state="released", ended_at=now))
     return offer.call_sid, offer.loop_id, offer.agent_id
 
 
