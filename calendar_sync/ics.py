@@ -3,6 +3,7 @@ recurring-ical-events, fetched again cheaply with ETag / If-Modified-Since."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,17 @@ BUSYSTATUS: dict[str, Status] = {
     "WORKINGELSEWHERE": "workingElsewhere",
 }
 PRIVATE_CLASSES = {"PRIVATE", "CONFIDENTIAL"}
+
+
+REUSE_AHEAD = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    digest: bytes
+    start: datetime
+    end: datetime
+    events: list[RawEvent]
 
 
 class FeedError(Exception):
@@ -115,6 +127,15 @@ class IcsSource:
         self.states: dict[str, FeedState] = states if states is not None else {}
         self._client = client or httpx.Client(timeout=20.0, follow_redirects=True)
         self._workers = workers
+        # Expanding a large feed costs tens of milliseconds, and most feeds do not change from
+        # one minute to the next: keep each feed's expansion over a range a day longer than
+        # the window, and expand again only when the bytes change or the window leaves it.
+        self._parsed: dict[str, _Parsed] = {}
+        self.expansions = 0  # how many times a feed was parsed and expanded (for tests)
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._client.close()
 
     def _read(self, url: str) -> bytes:
         state = self.states.setdefault(url, FeedState())
@@ -152,10 +173,18 @@ class IcsSource:
             return MailboxResult(error=str(exc))
         except OSError as exc:  # a file source; its path is not repeated (it may name a person)
             return MailboxResult(error=f"file not readable: {type(exc).__name__}")
+        digest = hashlib.sha256(body).digest()
+        cached = self._parsed.get(url)
+        if cached and cached.digest == digest and cached.start <= start and end <= cached.end:
+            return MailboxResult(events=cached.events)
         try:
-            return MailboxResult(events=parse_ics(body, start, end))
+            events = parse_ics(body, start, end + REUSE_AHEAD)
         except Exception as exc:  # icalendar raises ValueError and friends on broken input
+            self._parsed.pop(url, None)
             return MailboxResult(error=f"malformed ICS: {type(exc).__name__}")
+        self.expansions += 1
+        self._parsed[url] = _Parsed(digest, start, end + REUSE_AHEAD, events)
+        return MailboxResult(events=events)
 
     def fetch(
         self, mailboxes: Sequence[str], start: datetime, end: datetime
@@ -164,6 +193,8 @@ class IcsSource:
         urls = list(dict.fromkeys(mailboxes))
         for url in urls:
             self.states.setdefault(url, FeedState())
+        for gone in set(self._parsed) - set(urls):
+            del self._parsed[gone]
         with ThreadPoolExecutor(max_workers=max(1, min(self._workers, len(urls)))) as pool:
             results = list(pool.map(lambda u: self._one(u, start, end), urls))
         return dict(zip(urls, results, strict=True))

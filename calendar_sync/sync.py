@@ -85,6 +85,7 @@ class Sources:
         self._settings = settings
         self._timezone = timezone
         self._made: dict[str, Source] = {}
+        self.ics = IcsSource()
 
     def __call__(self, kind: str) -> Source:
         if kind not in self._made:
@@ -102,6 +103,7 @@ class Sources:
 
     def close(self) -> None:
         """Release the sources' connections."""
+        self.ics.close()
         for source in self._made.values():
             close = getattr(source, "close", None)
             if callable(close):
@@ -275,9 +277,12 @@ def run_pass(engine: Engine, settings: Settings, *, now: datetime,
         prev = known.get(t.agent_id)
         if t.kind == "ics" and prev is not None and prev.source_key == t.key:
             states[t.key] = FeedState(prev.etag, prev.last_modified, prev.body)
-    ics = IcsSource(states)
     own = Sources(settings, org.timezone) if sources is None else None
     factory: SourceFactory = own or sources  # type: ignore[assignment]
+    # A long-lived Sources keeps its IcsSource, and with it the feeds' expansions.
+    shared = factory if isinstance(factory, Sources) else None
+    ics = shared.ics if shared is not None else IcsSource()
+    ics.states = states
     results: dict[tuple[str, str], MailboxResult] = {}
     try:
         for kind in sorted({t.kind for t in targets}):
@@ -287,6 +292,8 @@ def run_pass(engine: Engine, settings: Settings, *, now: datetime,
     finally:
         if own is not None:
             own.close()
+        elif shared is None:
+            ics.close()
 
     with engine.begin() as conn:
         _lock(conn)

@@ -215,3 +215,26 @@ def test_two_passes_at_once_do_not_trip_over_each_other(
     assert [r.failed for r in reports] == [[], []]
     assert len(sources(engine)) == 20
     assert load(engine).busy_until("agent07", NOW) == local(12)
+
+
+def test_an_unchanged_feed_is_expanded_once_a_day(
+        engine: Engine, settings: Settings, ics: tuple[IcsState, str]) -> None:
+    from calendar_sync.sync import Sources
+
+    state, base = ics
+    state.put("/a.ics", meeting(10, 12))
+    seed(engine, {"a": {"source": "ics", "url": f"{base}/a.ics"}})
+    worker_sources = Sources(settings, "Europe/Oslo")  # what the background task keeps
+    try:
+        run_pass(engine, settings, now=NOW, sources=worker_sources)
+        run_pass(engine, settings, now=NOW + MIN, sources=worker_sources)
+        assert worker_sources.ics.expansions == 1
+        state.put("/a.ics", meeting(10, 13))
+        run_pass(engine, settings, now=NOW + 2 * MIN, sources=worker_sources)
+        assert worker_sources.ics.expansions == 2
+        assert load(engine).busy_until("a", NOW + 2 * MIN) == local(13)
+        later = NOW + timedelta(days=1, minutes=5)  # the window has left the expanded range
+        run_pass(engine, settings, now=later, sources=worker_sources)
+        assert worker_sources.ics.expansions == 3
+    finally:
+        worker_sources.close()
