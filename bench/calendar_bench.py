@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python -m bench.calendar_bench   (prints one figure per line)
 Targets (issue 7): EWS at most 21 requests and 15 s per pass with 50 ms added per request;
-Graph at most 100 requests per pass.
+Graph at most 100 requests per pass. The ICS figures have no target; they show what the
+ETag/304 path and the reused expansions save.
 """
 
 from __future__ import annotations
@@ -89,17 +90,50 @@ def bench_graph(now: datetime, workdir: Path) -> tuple[int, float]:
     return len(state.requests), seconds
 
 
+def bench_ics(now: datetime, workdir: Path) -> tuple[float, float]:
+    """(first pass, next pass) seconds for AGENTS published ICS feeds: the next pass gets 304s
+    and reuses the expansions, as the background task does every minute."""
+    from calendar_sync.demo import vcalendar, vevent
+    from calendar_sync.sync import Sources
+    from tests.fakes.ics_server import IcsHandler, IcsState
+
+    state = IcsState()
+    for i in range(AGENTS):
+        state.put(f"/{i}.ics", vcalendar(*(
+            vevent("Møte", s, e, busystatus="BUSY" if st == "busy" else "FREE")
+            for s, e, st in _events(now, i))))
+    with running(IcsHandler, state) as base:
+        settings = _settings(workdir / "ics.db")
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        seed(engine, {f"agent{i}": {"source": "ics", "url": f"{base}/{i}.ics"}
+                      for i in range(AGENTS)})
+        sources = Sources(settings, "Europe/Oslo")
+        t0 = time.perf_counter()
+        first = run_pass(engine, settings, now=now, sources=sources)
+        t1 = time.perf_counter()
+        run_pass(engine, settings, now=now + timedelta(minutes=1), sources=sources)
+        t2 = time.perf_counter()
+        sources.close()
+        engine.dispose()
+    assert not first.failed, first.failed[:3]
+    return t1 - t0, t2 - t1
+
+
 def main() -> None:
     """Print the figures, one per line."""
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         ews_requests, ews_seconds = bench_ews(now, Path(tmp))
         graph_requests, graph_seconds = bench_graph(now, Path(tmp))
+        ics_first, ics_next = bench_ics(now, Path(tmp))
     print(f"calendar ews {AGENTS} agents: {ews_requests} requests per pass (target <= 21)")
     print(f"calendar ews {AGENTS} agents: {ews_seconds:.2f} s per pass with "
           f"{DELAY * 1000:.0f} ms per request (target <= 15 s)")
     print(f"calendar graph {AGENTS} agents: {graph_requests} requests per pass (target <= 100)")
     print(f"calendar graph {AGENTS} agents: {graph_seconds:.2f} s per pass")
+    print(f"calendar ics {AGENTS} feeds: {ics_first:.2f} s first pass, "
+          f"{ics_next:.2f} s per pass while unchanged")
 
 
 if __name__ == "__main__":

@@ -94,3 +94,21 @@ def test_date_valued_events_become_local_days_in_utc() -> None:
 def test_cancelled_and_empty_events_are_dropped() -> None:
     assert _one(RawEvent(T0, T0 + H, "busy", cancelled=True)) == []
     assert _one(RawEvent(T0, T0, "busy")) == []
+
+
+def test_flagged_all_day_with_date_times_takes_the_days_it_names() -> None:
+    # X-MICROSOFT-CDO-ALLDAYEVENT:TRUE written as midnight date-times in a Windows zone.
+    berlin = ZoneInfo("Europe/Berlin")
+    ev = RawEvent(datetime(2026, 11, 25, tzinfo=berlin), datetime(2026, 11, 26, tzinfo=berlin),
+                  "free", all_day=True)
+    (iv,) = _one(ev)
+    assert (iv.start, iv.end, iv.all_day, iv.note) == (
+        datetime(2026, 11, 24, 23, tzinfo=UTC), datetime(2026, 11, 25, 23, tzinfo=UTC), True,
+        "all_day_free")
+
+
+def test_keyword_blocks_a_timed_free_event_but_never_a_cancelled_one() -> None:
+    p = Policy.from_config({"block_keywords": ["kurs"]})
+    (iv,) = _one(RawEvent(T0, T0 + H, "free", all_day=False, subject="Kurs"), p)
+    assert iv.blocks and not iv.all_day
+    assert _one(RawEvent(T0, T0 + H, "busy", subject="Kurs", cancelled=True), p) == []
