@@ -70,7 +70,7 @@ def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datet
     today = now.astimezone(ZoneInfo(tz)).date().isoformat()
     rows = (conn.execute(_ALL_STATES, {"b_now": now}) if agent_ids is None
             else conn.execute(_SOME_STATES, {"b_now": now, "b_ids": list(agent_ids)})).all()
-    offers = {r.id: r.offer_state for r in rows if r.offer_state is not None}
+    offers = {r[0]: r[-1] for r in rows if r[-1] is not None}  # (id, …, offer_state)
     return build_states(rows, offers, today=today)
 
 
@@ -79,8 +79,9 @@ def build_states(rows: Iterable[Any], offers: Mapping[str, str], *,
     """AgentStates from agent rows (the columns load_states selects) and live offers by agent."""
     out: dict[str, AgentState] = {}
     get_offer = offers.get
-    for r in rows:  # runs once per member per decision: plain comparisons, no temporaries
-        last_ans, wrap, offered = r.last_answered_at, r.wrap_up_until, r.last_offered_at
+    # Runs once per member per decision. Rows are unpacked by position (the order of
+    # _STATE_COLUMNS): a Row's attribute access costs 0.3 us each, its unpacking 0.1 us.
+    for agent_id, logged_in, stop, wrap, last_ans, offered, day, count, *_ in rows:
         if last_ans is not None and last_ans.tzinfo is None:
             last_ans = last_ans.replace(tzinfo=UTC)
         if wrap is not None and wrap.tzinfo is None:
@@ -92,9 +93,9 @@ def build_states(rows: Iterable[Any], offers: Mapping[str, str], *,
             idle = wrap
         if offered is not None and (idle is None or offered > idle):
             idle = offered
-        out[r.id] = AgentState(
-            r.id, bool(r.logged_in), bool(r.routing_stop), wrap, get_offer(r.id), last_ans,
-            r.answered_today if r.answered_day == today else 0, idle)
+        out[agent_id] = AgentState(agent_id, bool(logged_in), bool(stop), wrap,
+                                   get_offer(agent_id), last_ans,
+                                   count if day == today else 0, idle)
     return out
 
 
