@@ -21,8 +21,8 @@ from switchboard.db import make_engine, migrate
 from switchboard.settings import Settings
 from tests.fakes.ews_server import EwsEvent, EwsHandler, EwsState
 from tests.fakes.graph_server import FakeCredential, GraphHandler, GraphItem, GraphState
-from tests.fakes.http import running
 from tests.fakes.seed import seed
+from tests.fakes.server import running
 
 AGENTS = 2000
 DELAY = 0.050  # seconds the fake EWS server adds to every request

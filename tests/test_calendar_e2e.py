@@ -15,8 +15,8 @@ from switchboard.app import create_app
 from switchboard.orgapply import apply_org
 from switchboard.orgfile import load_org_file
 from switchboard.settings import Settings
-from tests.fakes.http import running
 from tests.fakes.ics_server import IcsHandler, IcsState
+from tests.fakes.server import running
 from tests.ivr_steps import press, rung, start
 from tests.twilio_harness import Clock, Twilio, new_sid
 

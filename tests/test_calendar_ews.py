@@ -18,8 +18,8 @@ from calendar_sync.models import CalendarSource
 from calendar_sync.sync import run_pass
 from switchboard.settings import Settings
 from tests.fakes.ews_server import EwsEvent, EwsHandler, EwsState
-from tests.fakes.http import running
 from tests.fakes.seed import seed
+from tests.fakes.server import running
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ews"
 OSLO = ZoneInfo("Europe/Oslo")

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from calendar_sync.index import BusyIndex
 from calendar_sync.sync import run_pass
 from switchboard.settings import Settings
-from tests.fakes.http import running
 from tests.fakes.ics_server import IcsHandler, IcsState
 from tests.fakes.seed import seed
+from tests.fakes.server import running
 
 CALENDARS = Path(__file__).parent / "fixtures" / "calendars"
 

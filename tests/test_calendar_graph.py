@@ -16,8 +16,8 @@ from calendar_sync.protocol import CalendarSource
 from calendar_sync.sync import run_pass
 from switchboard.settings import Settings
 from tests.fakes.graph_server import TOKEN, FakeCredential, GraphHandler, GraphItem, GraphState
-from tests.fakes.http import running
 from tests.fakes.seed import seed
+from tests.fakes.server import running
 
 FIXTURES = Path(__file__).parent / "fixtures" / "graph"
 OSLO = ZoneInfo("Europe/Oslo")

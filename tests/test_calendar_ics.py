@@ -13,9 +13,9 @@ from calendar_sync.demo import vcalendar, vevent
 from calendar_sync.index import BusyIndex
 from calendar_sync.sync import run_pass
 from switchboard.settings import Settings
-from tests.fakes.http import running
 from tests.fakes.ics_server import IcsHandler, IcsState
 from tests.fakes.seed import seed, set_policy
+from tests.fakes.server import running
 
 OSLO = ZoneInfo("Europe/Oslo")
 # Wednesday 25 November 2026, 10:30 in Oslo.

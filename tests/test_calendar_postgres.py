@@ -15,9 +15,9 @@ from calendar_sync.sync import run_pass
 from switchboard.db import make_engine, migrate
 from switchboard.settings import Settings
 from tests import pg
-from tests.fakes.http import running
 from tests.fakes.ics_server import IcsHandler, IcsState
 from tests.fakes.seed import seed
+from tests.fakes.server import running
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)

@@ -21,9 +21,9 @@ from routing.models import Agent
 from switchboard.cli import app
 from switchboard.models import Meta
 from switchboard.settings import Settings
-from tests.fakes.http import running
 from tests.fakes.ics_server import IcsHandler, IcsState
 from tests.fakes.seed import seed
+from tests.fakes.server import running
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)

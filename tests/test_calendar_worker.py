@@ -14,9 +14,9 @@ from calendar_sync.models import CalendarSource
 from calendar_sync.worker import background_sync
 from switchboard.models import Meta
 from switchboard.settings import Settings
-from tests.fakes.http import running
 from tests.fakes.ics_server import IcsHandler, IcsState
 from tests.fakes.seed import seed
+from tests.fakes.server import running
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from tests.fakes.http import QuietHandler
+from tests.fakes.server import QuietHandler
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ews"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"

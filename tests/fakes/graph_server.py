@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from azure.core.credentials import AccessToken
 
-from tests.fakes.http import QuietHandler
+from tests.fakes.server import QuietHandler
 
 TOKEN = "fake-graph-token"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from tests.fakes.http import QuietHandler
+from tests.fakes.server import QuietHandler
 
 
 @dataclass
