@@ -3,15 +3,31 @@ and never the database-down fallback (which would mean a step crashed on the inp
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select
 
-from tests.conftest import PUBLIC, sign
-from tests.ivr_steps import press, start
-from tests.twilio_harness import Twilio, make_app
+from ivr.models import Call
+from routing.models import Offer
+from switchboard.db import make_engine, migrate
+from switchboard.settings import Settings
+from tests.conftest import PUBLIC, TOKEN, sign
+from tests.ivr_steps import SMALL_ORG, press, start
+from tests.twilio_harness import Twilio, dial_numbers, make_app
+from tickets.models import Ticket
 
 FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -128,3 +144,189 @@ def test_fuzzed_wait_recorded_and_whisper(tw) -> None:
 def test_unsigned_fuzz_is_refused(tw) -> None:
     r = tw.client.post("/twilio/voice", data={"CallSid": "CA1", "Digits": "٣"})
     assert r.status_code == 403
+
+
+# --- Random call traffic: what callers and agents may do, in any order ----------------------
+
+TRAFFIC_ORG = SMALL_ORG.replace(
+    '  - {number: "+4722000000", kind: switchboard}',
+    '  - {number: "+4722000000", kind: switchboard}\n'
+    '  - {number: "+4722000111", kind: direct, agent: a1}')
+WRAP_UP = {"ko": 0, "rolig": 30, "lang": 0}  # SMALL_ORG's loops
+
+
+class CallTraffic(RuleBasedStateMachine):
+    """Callers come, press digits, wait, leave messages and hang up; agents answer or not.
+
+    After every step the rules a caller or agent would notice must hold: no 5xx or fallback,
+    no agent rung while on another call, in wrap-up or reserved for another call's unexpired
+    ring, and nothing reserved or on a call for a call that has ended.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = tempfile.mkdtemp()
+        settings = Settings(
+            SWITCHBOARD_DATABASE_URL=f"sqlite:///{self.dir}/t.db", SWITCHBOARD_PUBLIC_URL=PUBLIC,
+            TWILIO_AUTH_TOKEN=TOKEN, SWITCHBOARD_PII_KEY="test-pii-key-not-secret",
+            _env_file=None)  # type: ignore[call-arg]
+        self.engine = make_engine(settings.database_url)
+        migrate(self.engine)
+        self.tw = make_app(settings, self.engine, TRAFFIC_ORG)
+        self.calls: dict[str, ET.Element] = {}  # active calls and the TwiML they are in
+        self.bridged: dict[str, str] = {}  # agent -> the call they are on
+        self.ringing: dict[str, tuple[str, datetime]] = {}  # agent -> (call, expiry)
+        self.rest: dict[str, datetime] = {}  # agent -> end of wrap-up
+        self.count = 0
+
+    def teardown(self) -> None:
+        self.engine.dispose()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def post(self, url: str, params: dict[str, str], sid: str) -> ET.Element:
+        """A signed webhook; checks the answer and what it rings."""
+        r = self.tw.client.post(url[len(PUBLIC):] if url.startswith("http") else url,
+                                data=params, headers={"X-Twilio-Signature": sign(
+                                    url if url.startswith("http") else PUBLIC + url, params)})
+        assert r.status_code == 200
+        assert r.headers.get("X-Switchboard-Stage") != "fallback"
+        root = ET.fromstring(r.content)
+        dial, now = root.find("Dial"), self.tw.clock()
+        for agent, _ in dial_numbers(root) if dial is not None else []:
+            assert agent not in self.bridged, "rung while on another call"
+            held = self.ringing.get(agent)
+            assert held is None or held[0] == sid or held[1] <= now, "reserved for another"
+            if self.digit_loop(sid) is not None:  # direct calls ring through wrap-up
+                assert self.rest.get(agent, now) <= now, "rung during wrap-up"
+            self.ringing[agent] = (sid, now + timedelta(seconds=int(dial.get("timeout")) + 30))
+        return root
+
+    def digit_loop(self, sid: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(Call.__table__.c.loop_id).where(  # type: ignore[attr-defined]
+                Call.__table__.c.call_sid == sid)).scalar()  # type: ignore[attr-defined]
+
+    def release(self, sid: str) -> None:
+        """The call's <Dial> is over: its agents no longer ring for it; a bridge ends."""
+        self.ringing = {a: v for a, v in self.ringing.items() if v[0] != sid}
+        for agent, on in list(self.bridged.items()):
+            if on == sid:
+                loop = self.digit_loop(sid)
+                wrap = WRAP_UP.get(loop or "", 0)
+                self.rest[agent] = self.tw.clock() + timedelta(seconds=wrap)
+                del self.bridged[agent]
+
+    def has(self, tag: str) -> bool:
+        """Some active call's TwiML has `tag`."""
+        return any(root.find(tag) is not None for root in self.calls.values())
+
+    def pick(self, data: st.DataObject, tag: str) -> str | None:
+        """An active call whose TwiML has `tag`, or None."""
+        sids = sorted(s for s, root in self.calls.items() if root.find(tag) is not None)
+        return data.draw(st.sampled_from(sids)) if sids else None
+
+    @rule(direct=st.booleans(), frm=st.sampled_from(["+4791234567", "anonymous", ""]))
+    def incoming(self, direct: bool, frm: str) -> None:
+        self.count += 1
+        sid = f"CAtraffic{self.count:023d}"
+        to = "+4722000111" if direct else "+4722000000"
+        self.calls[sid] = self.post("/twilio/voice", {"CallSid": sid, "From": frm, "To": to},
+                                    sid)
+
+    @precondition(lambda self: self.has("Gather"))
+    @rule(data=st.data(), digit=st.sampled_from(["1", "2", "3", "7", ""]))
+    def press(self, data: st.DataObject, digit: str) -> None:
+        sid = self.pick(data, "Gather")
+        if sid is not None:
+            action = self.calls[sid].find("Gather").get("action")
+            self.calls[sid] = self.post(action, {"CallSid": sid, "Digits": digit}, sid)
+
+    @precondition(lambda self: self.has("Dial"))
+    @rule(data=st.data())
+    def agent_answers(self, data: st.DataObject) -> None:
+        sid = self.pick(data, "Dial")
+        if sid is None or sid in self.bridged.values():
+            return
+        root = self.calls[sid]
+        agent = data.draw(st.sampled_from([a for a, _ in dial_numbers(root)]))
+        number = next(n for n in root.iter("Number") if f"agent={agent}" in n.get("url", ""))
+        leg = f"CL{sid[2:]}{agent}"
+        whisper = self.post(number.get("url"), {"CallSid": leg}, leg)
+        r = self.tw.client.post(
+            whisper.find("Gather").get("action")[len(PUBLIC):], data={"CallSid": leg,
+                                                                        "Digits": "1"},
+            headers={"X-Twilio-Signature": sign(whisper.find("Gather").get("action"),
+                                                {"CallSid": leg, "Digits": "1"})})
+        assert r.status_code == 200
+        if r.headers.get("X-Switchboard-Stage") == "connected":
+            self.bridged[agent] = sid
+            self.ringing = {a: v for a, v in self.ringing.items() if v[0] != sid}
+
+    @precondition(lambda self: self.has("Dial"))
+    @rule(data=st.data())
+    def dial_ends(self, data: st.DataObject) -> None:
+        sid = self.pick(data, "Dial")
+        if sid is None:
+            return
+        bridged = sid in self.bridged.values()
+        action = self.calls[sid].find("Dial").get("action")
+        self.release(sid)
+        self.calls[sid] = self.post(action, {"CallSid": sid, "DialCallStatus": (
+            "completed" if bridged else "no-answer")}, sid)
+
+    @precondition(lambda self: self.has("Play"))
+    @rule(data=st.data())
+    def hold_ends(self, data: st.DataObject) -> None:
+        sid = self.pick(data, "Play")
+        if sid is not None:
+            self.calls[sid] = self.post(self.calls[sid].find("Redirect").text,
+                                        {"CallSid": sid}, sid)
+
+    @precondition(lambda self: self.has("Record"))
+    @rule(data=st.data())
+    def leaves_a_message(self, data: st.DataObject) -> None:
+        sid = self.pick(data, "Record")
+        if sid is not None:
+            self.post(self.calls[sid].find("Record").get("action"),
+                      {"CallSid": sid, "RecordingUrl": f"https://api.twilio.com/rec/{sid}"}, sid)
+            self.hangs_up_call(sid)
+
+    @precondition(lambda self: bool(self.calls))
+    @rule(data=st.data(), late=st.booleans())
+    def hangs_up(self, data: st.DataObject, late: bool) -> None:
+        self.hangs_up_call(data.draw(st.sampled_from(sorted(self.calls))), late=late)
+
+    def hangs_up_call(self, sid: str, *, late: bool = False) -> None:
+        """The caller hangs up; with `late`, the <Dial> action or hold <Redirect> the hang-up
+        also causes reaches us after the status callback (Twilio does not order them)."""
+        root = self.calls[sid]
+        self.release(sid)
+        self.post("/twilio/status", {"CallSid": sid, "CallStatus": "completed"}, sid)
+        del self.calls[sid]
+        if late and root.find("Dial") is not None:
+            self.post(root.find("Dial").get("action"), {
+                "CallSid": sid, "DialCallStatus": "completed", "CallStatus": "completed"}, sid)
+        elif late and root.find("Play") is not None:
+            self.post(root.find("Redirect").text, {"CallSid": sid}, sid)
+
+    @rule(seconds=st.sampled_from([1, 4, 15, 31, 61]))
+    def time_passes(self, seconds: int) -> None:
+        self.tw.clock.advance(seconds)
+
+    @invariant()
+    def nothing_held_for_ended_calls(self) -> None:
+        offer, call, ticket = (Offer.__table__, Call.__table__,  # type: ignore[attr-defined]
+                               Ticket.__table__)  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            held = conn.execute(select(offer.c.agent_id).join(
+                call, call.c.call_sid == offer.c.call_sid).where(
+                offer.c.live.is_(True), call.c.ended_at.is_not(None))).all()
+            answered_tickets = conn.execute(select(ticket.c.id).join(
+                call, call.c.call_sid == ticket.c.call_sid).where(
+                call.c.answered_by.is_not(None))).all()
+        assert held == [] and answered_tickets == []
+
+
+def test_random_call_traffic_keeps_the_rules() -> None:
+    run_state_machine_as_test(CallTraffic, settings=settings(
+        max_examples=25, stateful_step_count=40, deadline=None))
