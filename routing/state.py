@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, select, true, update
+from sqlalchemy import Select, and_, bindparam, case, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -48,7 +49,6 @@ _ALL_STATES = (
                                              LIVE,
                                              OFFER.c.expires_at > bindparam("b_now"))))
     .where(AGENT.c.active.is_(True)))
-_SOME_STATES = _ALL_STATES.where(AGENT.c.id.in_(bindparam("b_ids", expanding=True)))
 _EXPIRE = update(OFFER).where(LIVE, OFFER.c.expires_at <= bindparam("b_now"))
 _OFFERED = update(AGENT).where(AGENT.c.id.in_(bindparam("b_ids", expanding=True)))
 _RESERVE = {
@@ -58,18 +58,35 @@ _RESERVE = {
 _RELEASE = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), LIVE,
                                 OFFER.c.state == "ringing")
             .returning(OFFER.c.agent_id))
-_END = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), LIVE,
-                            OFFER.c.state == "on_call")
-        .returning(OFFER.c.agent_id))
+# A call's end frees every live offer at once: the answered one ends, the ringing ones are
+# released (RETURNING gives the new state: "ended" marks who had the call).
+_END = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), LIVE)
+        .values(live=False, ended_at=bindparam("b_now"),
+                state=case((OFFER.c.state == "on_call", "ended"), else_="released"))
+        .returning(OFFER.c.agent_id, OFFER.c.state))
 _WRAP_UP = update(AGENT).where(AGENT.c.id == bindparam("b_id"))
+
+
+@lru_cache(maxsize=64)
+def _some_states(n: int) -> Select[Any]:
+    """The states of n given agents, with one bind parameter per agent."""
+    # Not an expanding IN: SQLAlchemy rewrites those on every execution (a loop's size, and
+    # so this statement, rarely changes).
+    return _ALL_STATES.where(AGENT.c.id.in_([bindparam(f"b_id{i}") for i in range(n)]))
 
 
 def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datetime,
                 tz: str = "Europe/Oslo") -> dict[str, AgentState]:
     """Run-time state of the given agents (all active agents when None)."""
     today = now.astimezone(ZoneInfo(tz)).date().isoformat()
-    rows = (conn.execute(_ALL_STATES, {"b_now": now}) if agent_ids is None
-            else conn.execute(_SOME_STATES, {"b_now": now, "b_ids": list(agent_ids)})).all()
+    if agent_ids is None:
+        rows = conn.execute(_ALL_STATES, {"b_now": now}).all()
+    else:
+        params: dict[str, Any] = {f"b_id{i}": a for i, a in enumerate(agent_ids)}
+        if not params:
+            return {}
+        params["b_now"] = now
+        rows = conn.execute(_some_states(len(params) - 1), params).all()
     offers = {r[0]: r[-1] for r in rows if r[-1] is not None}  # (id, …, offer_state)
     return build_states(rows, offers, today=today)
 
@@ -110,14 +127,19 @@ def reserve(conn: Connection, *, call_sid: str, loop_id: str | None, attempt: in
     """Reserve each agent for this call if nobody else holds them; {agent_id: offer id}."""
     if not agent_ids:
         return {}
-    expire_stale(conn, now=now)
     expires = now + timedelta(seconds=ring_timeout + EXPIRY_GRACE)
     rows = [dict(call_sid=call_sid, agent_id=a, loop_id=loop_id, attempt=attempt,
                  state="ringing", live=True, created_at=now, expires_at=expires)
             for a in agent_ids]
     # One INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING for all of them
     # (SQLAlchemy's insertmanyvalues): only the rows that got their agent come back.
-    got = {r.agent_id: r.id for r in conn.execute(_RESERVE[conn.dialect.name], rows)}
+    ins = _RESERVE[conn.dialect.name]
+    got: dict[str, int] = {a: i for i, a in conn.execute(ins, rows)}
+    missing = [r for r in rows if r["agent_id"] not in got]
+    # Expired reservations are cleared only when one is in the way: routing already treats
+    # them as free, so the common case skips this UPDATE.
+    if missing and expire_stale(conn, now=now):
+        got.update({a: i for i, a in conn.execute(ins, missing)})
     if got:
         conn.execute(_OFFERED, {"b_ids": list(got), "last_offered_at": now})
     return got
@@ -178,12 +200,11 @@ def answered_offer(conn: Connection, *, call_sid: str) -> tuple[str, str | None]
 
 def end_call(conn: Connection, *, call_sid: str, now: datetime, wrap_up: int) -> str | None:
     """The call is over: free everyone; the agent who had it rests for `wrap_up` seconds."""
-    release_ringing(conn, call_sid=call_sid, now=now)
-    r = conn.execute(_END, {"b_sid": call_sid, "live": False, "state": "ended",
-                            "ended_at": now}).first()
-    if r is None:
+    ended = [a for a, state in conn.execute(_END, {"b_sid": call_sid, "b_now": now})
+             if state == "ended"]
+    if not ended:
         return None
     if wrap_up > 0:
-        conn.execute(_WRAP_UP, {"b_id": r.agent_id,
+        conn.execute(_WRAP_UP, {"b_id": ended[0],
                                 "wrap_up_until": now + timedelta(seconds=wrap_up)})
-    return str(r.agent_id)
+    return str(ended[0])
