@@ -16,6 +16,7 @@ import itertools
 import sys
 import tempfile
 from collections.abc import Callable
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
@@ -91,24 +92,29 @@ def main() -> None:
         digits = entry_digits(org)
         env = bench_env(tmp, token=TOKEN, public_url=PUBLIC)
         switchboard(["org", "apply", str(tmp / "org.yaml")], env=env, cwd=tmp)
-        figures: dict[str, tuple[Result, Result]] = {}
         servers = {
             "ours": ([str(Path(sys.executable).parent / "switchboard"), "serve",
                       "--no-calendar-sync"], True),
             "bare": ([sys.executable, "-m", "bench.bare_app"], False),
         }
-        for name, (cmd, warm_voice) in servers.items():
-            port = free_port()
-            signer = Signer(token=TOKEN, public_base=PUBLIC, host="127.0.0.1", port=port)
-            _log(f"{name}: starting on port {port}")
-            with serving([*cmd, "--port", str(port)], env=env, cwd=tmp, port=port,
-                         log=tmp / f"{name}.log"):
-                runs = []
-                for conns in (32, 8):
-                    runs.append(_measure(port, partial(_calls, signer, digits),
-                                         warm_voice=warm_voice, connections=conns,
-                                         duration=args.duration, lag=args.lag))
-                figures[name] = (runs[0], runs[1])
+        runs: dict[tuple[str, int], Result] = {}
+        with ExitStack() as stack:
+            ports = {}
+            for name, (cmd, _) in servers.items():
+                ports[name] = port = free_port()
+                _log(f"{name}: starting on port {port}")
+                stack.enter_context(serving([*cmd, "--port", str(port)], env=env, cwd=tmp,
+                                            port=port, log=tmp / f"{name}.log"))
+            # Both serve at once and take turns, so a change in the machine's other load
+            # between measurements does not fall on one side only.
+            for conns in (32, 8):
+                for name, (_, warm_voice) in servers.items():
+                    signer = Signer(token=TOKEN, public_base=PUBLIC, host="127.0.0.1",
+                                    port=ports[name])
+                    runs[name, conns] = _measure(ports[name], partial(_calls, signer, digits),
+                                                 warm_voice=warm_voice, connections=conns,
+                                                 duration=args.duration, lag=args.lag)
+        figures = {name: (runs[name, 32], runs[name, 8]) for name in servers}
         for name, (at32, at8) in figures.items():
             _report(name, at32, at8)
         ours, bare = figures["ours"][0].rps, figures["bare"][0].rps
