@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -22,6 +23,7 @@ log = logging.getLogger("switchboard.ivr")
 MENU_PLAYS = 3
 DIRECT_RING_TIMEOUT = 20
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+EMPTY_TWIML = str(VoiceResponse())  # a status callback's answer (Twilio ignores its body)
 
 Answer = tuple[str, str | None]
 
@@ -299,7 +301,7 @@ def status(ctx: FlowContext, form: dict[str, str]) -> str:
     """Twilio's status callback: a final status ends the call, frees agents, makes tickets."""
     call_sid = form.get("CallSid", "")
     call_status = (form.get("CallStatus") or "").lower()
-    vr = str(VoiceResponse())
+    vr = EMPTY_TWIML
     if call_status not in FINAL_STATUSES or not call_sid:
         return vr
     now = ctx.clock()
@@ -316,9 +318,12 @@ def status(ctx: FlowContext, form: dict[str, str]) -> str:
                                       "voicemail" if call["stage"] == "voicemail" else "hangup")
         first = call.route.get("first_loop_at")
         in_loop = (now - datetime.fromisoformat(first)).total_seconds() if first else None
-        number = callable_number(call["from_number"])
-        if callback_due(stage=call["stage"], answered=answered, number=number, recorded=False,
-                        seconds_in_loop=in_loop):
+        due = partial(callback_due, stage=call["stage"], answered=answered, recorded=False,
+                      seconds_in_loop=in_loop)
+        # callback_due looks only at whether there is a number; a raw number is needed for a
+        # callable one, so the phone-number parsing runs only when a ticket may be due.
+        number = callable_number(call["from_number"]) if due(number=call["from_number"]) else None
+        if number is not None and due(number=number):
             upsert_callback(conn, call_sid=call_sid, now=now, loop_id=call["loop_id"],
                             agent_id=call["direct_agent_id"] if not call["loop_id"] else None,
                             number=number, progress=_progress(call))
