@@ -10,12 +10,12 @@ import wave
 from functools import lru_cache
 
 RATE = 8000
-SECONDS = 15  # one hold segment (ivr.twiml.HOLD_SECONDS)
+SECONDS = 12  # one hold segment (ivr.twiml.HOLD_SECONDS)
 
 
 @lru_cache(maxsize=1)
 def hold_wav() -> bytes:
-    """15 seconds of 8 kHz mono 16-bit PCM: arpeggiated C major chords."""
+    """12 seconds of 8 kHz mono 16-bit PCM: arpeggiated C major chords."""
     notes = [261.63, 329.63, 392.00, 523.25, 392.00, 329.63]
     frames = bytearray()
     per_note = RATE // 2

@@ -16,6 +16,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATION_LOCK_ID = 7_202_611_25
 
 
+# How long an SQLite writer waits for another's lock. Twilio gives up on a webhook after
+# 15 s, so a step must fail over to the fallback TwiML well before that.
+SQLITE_BUSY_SECONDS = 5
+
+
 def normalise_url(url: str) -> str:
     """Use the psycopg 3 driver for plain postgresql:// URLs."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -31,7 +36,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}, **kwargs
         )
 
         @event.listens_for(engine, "connect")
@@ -40,7 +45,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             cur.close()
 
         return engine
