@@ -4,16 +4,19 @@ Each member has N stored busy intervals (BusyIndex built from rows, like BusyInd
 them; the build is not timed). One timed decision is what route_step does in process:
 AgentStates for every member from their agent rows (routing.state.build_states), the busy map
 through BusyIndex.busy_until, then routing.decide.decide. Prints the median over many
-decisions at 200 intervals per member, and the ratio of the 200 to the 20 intervals median.
+decisions at 200 intervals per member, and the ratio of the 200 to the 20 intervals median
+(ringall, the default strategy; the other strategies' medians follow for comparison).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import time
 from collections import namedtuple
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from calendar_sync.index import BusyIndex
@@ -52,21 +55,36 @@ def agent_rows(members: list[str], rng: random.Random) -> list[AgentRow]:
     return out
 
 
-def time_decisions(*, members: int, per_member: int, strategy: str, repeat: int,
-                   seed: int = 7) -> float:
-    """Median milliseconds of one decision (states, busy map, decide) over `repeat` runs."""
+@dataclass
+class Fixture:
+    """One loop's members, their agent rows, live offers and stored busy intervals."""
+
+    ids: list[str]
+    rows: list[AgentRow]
+    offers: dict[str, str]
+    index: BusyIndex
+
+
+def fixture(*, members: int, per_member: int, seed: int = 7) -> Fixture:
+    """The same members and agent rows for every interval count (same seed)."""
     rng = random.Random(seed)
     ids = [f"agent{i:04d}" for i in range(members)]
-    index = BusyIndex(busy_rows(ids, per_member, rng))
     rows = agent_rows(ids, rng)
     offers = {a: "ringing" for a in rng.sample(ids, members // 20)}  # 5% ringing elsewhere
-    loop = LoopSpec("big", tuple(ids), strategy, 20, 120)
+    index = BusyIndex(busy_rows(ids, per_member, random.Random(seed + per_member)))
+    return Fixture(ids, rows, offers, index)
+
+
+def time_decisions(fx: Fixture, *, strategy: str, repeat: int) -> float:
+    """Median milliseconds of one decision (states, busy map, decide) over `repeat` runs."""
+    loop = LoopSpec("big", tuple(fx.ids), strategy, 20, 120)
     today = NOW.date().isoformat()
     times = []
+    gc.collect()  # start each series from the same heap, not mid-way to a collection
     for _ in range(repeat):
         t0 = time.perf_counter()
-        states = build_states(rows, offers, today=today)
-        busy = {a: index.busy_until(a, NOW) is not None for a in loop.members}
+        states = build_states(fx.rows, fx.offers, today=today)
+        busy = {a: fx.index.busy_until(a, NOW) is not None for a in loop.members}
         d = decide(loop, states, busy, now=NOW, open_now=True, route=RouteState(),
                    rng=random.Random(1))
         times.append(time.perf_counter() - t0)
@@ -78,18 +96,17 @@ def main() -> None:
     """Print the routing figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
-    at200 = time_decisions(members=args.members, per_member=200, strategy="ringall",
-                           repeat=args.repeat)
-    at20 = time_decisions(members=args.members, per_member=20, strategy="ringall",
+    at20 = time_decisions(fixture(members=args.members, per_member=20), strategy="ringall",
                           repeat=args.repeat)
+    fx = fixture(members=args.members, per_member=200)
+    at200 = time_decisions(fx, strategy="ringall", repeat=args.repeat)
     print(f"routing median_ms {at200:.2f}")
     print(f"routing median_ms_at_20 {at20:.2f}")
     print(f"routing growth_20_to_200 {at200 / at20:.2f}")
     for strategy in ("linear", "least_recent", "round_robin"):
-        ms = time_decisions(members=args.members, per_member=200, strategy=strategy,
-                            repeat=args.repeat // 3)
+        ms = time_decisions(fx, strategy=strategy, repeat=args.repeat // 2)
         print(f"routing median_ms_{strategy} {ms:.2f}")
 
 
