@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -41,29 +42,59 @@ def _calls(signer: Signer, digits: list[str], n: int) -> list[Call]:
             for i in range(n)]
 
 
-def _measure(port: int, make: Callable[[int], list[Call]], *, warm_voice: bool,
-             connections: int, duration: float, lag: int) -> Result:
-    """A short pilot (which also warms up) sizes the pool of calls; then the timed run."""
+@dataclass
+class Target:
+    """One server under test: where it listens, how to make its calls, whether /voice first."""
 
-    def prepared(n: int) -> list[Call]:
-        calls = make(n)
-        if warm_voice:
-            r = asyncio.run(send_all("127.0.0.1", port, [c.voice for c in calls],
+    name: str
+    port: int
+    make: Callable[[int], list[Call]]
+    warm_voice: bool
+
+    def prepared(self, n: int, connections: int) -> list[Call]:
+        """n new calls; for ours, each call's /voice is sent now (untimed)."""
+        calls = self.make(n)
+        if self.warm_voice:
+            r = asyncio.run(send_all("127.0.0.1", self.port, [c.voice for c in calls],
                                      connections=connections))
             if r.errors:
                 raise RuntimeError(f"warm-up /voice failed: {dict(r.errors)}")
         return calls
 
-    pilot = asyncio.run(run_mix("127.0.0.1", port, prepared(1200), connections=connections,
-                                duration=PILOT_SECONDS, lag=lag))
-    # Enough calls for the whole duration with a margin; a run that still runs out simply
-    # ends early and reports the rate over the time it ran.
-    need = int(pilot.rps * duration / 2 * 1.5) + 200
-    result = asyncio.run(run_mix("127.0.0.1", port, prepared(need), connections=connections,
-                                 duration=duration, lag=lag))
-    if result.errors:
-        raise RuntimeError(f"requests failed: {dict(result.errors)}")
-    return result
+
+def _merge(into: Result, part: Result) -> None:
+    into.seconds += part.seconds
+    for kind, xs in part.latencies.items():
+        into.latencies.setdefault(kind, []).extend(xs)
+    into.stages.update(part.stages)
+    into.errors.update(part.errors)
+
+
+def _measure(targets: list[Target], *, connections: int, duration: float, lag: int,
+             rounds: int) -> dict[str, Result]:
+    """Each target's figures over `duration` seconds, taken in `rounds` alternating turns.
+
+    A short pilot per target (which also warms it up) sizes each turn's pool of calls. Turns
+    alternate so that the machine's other load, which drifts, falls on both sides alike.
+    """
+    rate = {}
+    for t in targets:
+        pilot = asyncio.run(run_mix("127.0.0.1", t.port, t.prepared(1200, connections),
+                                    connections=connections, duration=PILOT_SECONDS, lag=lag))
+        rate[t.name] = pilot.rps
+    out = {t.name: Result(latencies={"menu": [], "status": []}) for t in targets}
+    for _ in range(rounds):
+        for t in targets:
+            # Enough calls for the turn with a margin; a turn that still runs out simply
+            # ends early and counts the time it ran.
+            need = int(rate[t.name] * duration / rounds / 2 * 1.5) + 100
+            calls = t.prepared(need, connections)
+            part = asyncio.run(run_mix("127.0.0.1", t.port, calls, connections=connections,
+                                       duration=duration / rounds, lag=lag))
+            if part.errors:
+                raise RuntimeError(f"{t.name}: requests failed: {dict(part.errors)}")
+            _merge(out[t.name], part)
+    return out
 
 
 def _report(name: str, at32: Result, at8: Result) -> None:
@@ -85,6 +116,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--lag", type=int, default=16,
                         help="calls whose digit is answered before a call's status callback")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating turns per measurement (ours, bare, ours, …)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as d:
         tmp = Path(d)
@@ -97,7 +130,6 @@ def main() -> None:
                       "--no-calendar-sync"], True),
             "bare": ([sys.executable, "-m", "bench.bare_app"], False),
         }
-        runs: dict[tuple[str, int], Result] = {}
         with ExitStack() as stack:
             ports = {}
             for name, (cmd, _) in servers.items():
@@ -105,16 +137,15 @@ def main() -> None:
                 _log(f"{name}: starting on port {port}")
                 stack.enter_context(serving([*cmd, "--port", str(port)], env=env, cwd=tmp,
                                             port=port, log=tmp / f"{name}.log"))
-            # Both serve at once and take turns, so a change in the machine's other load
-            # between measurements does not fall on one side only.
-            for conns in (32, 8):
-                for name, (_, warm_voice) in servers.items():
-                    signer = Signer(token=TOKEN, public_base=PUBLIC, host="127.0.0.1",
-                                    port=ports[name])
-                    runs[name, conns] = _measure(ports[name], partial(_calls, signer, digits),
-                                                 warm_voice=warm_voice, connections=conns,
-                                                 duration=args.duration, lag=args.lag)
-        figures = {name: (runs[name, 32], runs[name, 8]) for name in servers}
+            targets = [Target(name, ports[name],
+                              partial(_calls, Signer(token=TOKEN, public_base=PUBLIC,
+                                                     host="127.0.0.1", port=ports[name]), digits),
+                              warm_voice)
+                       for name, (_, warm_voice) in servers.items()]
+            at = {conns: _measure(targets, connections=conns, duration=args.duration,
+                                  lag=args.lag, rounds=args.rounds)
+                  for conns in (32, 8)}
+        figures = {name: (at[32][name], at[8][name]) for name in servers}
         for name, (at32, at8) in figures.items():
             _report(name, at32, at8)
         ours, bare = figures["ours"][0].rps, figures["bare"][0].rps
