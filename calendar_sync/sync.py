@@ -33,6 +33,7 @@ HEARTBEAT_KEY = "calendar_heartbeat"
 # reloads fresh last_success times and never shows calendar_stale for a calendar that syncs.
 HEARTBEAT = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=15)
+WRITE_BATCH = 20  # agents per write transaction, so the write lock is held briefly
 
 SourceFactory = Callable[[str], Source]
 
@@ -205,47 +206,57 @@ def _row(iv: Interval) -> tuple:
     return (iv.start, iv.end, iv.status, iv.all_day, iv.blocks, iv.note)
 
 
-def _store(conn: Connection, t: _Target, res: MailboxResult, prev: Any,
-           stored: set[tuple[Any, ...]], ctx: _Pass, ics: IcsSource) -> tuple[AgentReport, bool]:
-    """Write one agent's outcome; returns its report and whether anything routing sees changed."""
-    now = ctx.now
-    values: dict[str, object] = {"kind": t.kind, "last_attempt_at": now, "source_key": t.key}
+@dataclass
+class _Plan:
+    """What one agent's outcome writes: source-row values, and new intervals (None: keep)."""
+
+    report: AgentReport
+    values: dict[str, object]
+    rows: list[Interval] | None
+    changed: bool
+
+
+def _plan(t: _Target, res: MailboxResult, prev: Any, stored: set[tuple[Any, ...]],
+          ctx: _Pass, ics: IcsSource) -> _Plan:
+    """Apply the policy to one agent's result and decide what to write (no database access)."""
+    values: dict[str, object] = {"kind": t.kind, "last_attempt_at": ctx.now, "source_key": t.key}
     rows: list[Interval] = []
     if res.error is None:
         try:
             rows = intervals(res.events, ctx.policy, ctx.tz, (ctx.start, ctx.end))
         except Exception as exc:  # one odd event must not stop the pass
             res = MailboxResult(error=f"could not read events: {type(exc).__name__}")
-    changed = False
     if res.error is not None:
         values.update(last_error=res.error[:500], failures=(prev.failures if prev else 0) + 1)
-        report = AgentReport(t.agent_id, t.kind, ok=False, error=res.error)
-        changed = prev is None or prev.last_error is None
-    else:
-        if {_row(iv) for iv in rows} != stored:
-            conn.execute(delete(BusyInterval).where(BusyInterval.agent_id == t.agent_id))  # type: ignore[arg-type]
-            if rows:
-                conn.execute(insert(BusyInterval), [
-                    {"agent_id": t.agent_id, "start": iv.start, "end": iv.end,
-                     "status": iv.status, "all_day": iv.all_day, "blocks": iv.blocks,
-                     "note": iv.note} for iv in rows])
-            changed = True
-        values.update(last_success_at=now, last_error=None, failures=0)
-        changed |= prev is None or prev.last_error is not None or prev.last_success_at is None
-        st = ics.states.get(t.key) if t.kind == "ics" else None
-        if st is not None:
-            values.update(etag=st.etag, last_modified=st.last_modified)
-            if st.changed or prev is None or prev.source_key != t.key:
-                values["body"] = st.body
-        report = AgentReport(t.agent_id, t.kind, ok=True, blocking=sum(iv.blocks for iv in rows),
-                             stored=len(rows))
-    if prev is None:
-        conn.execute(insert(CalendarSource).values(agent_id=t.agent_id, **values))
-    else:
+        return _Plan(AgentReport(t.agent_id, t.kind, ok=False, error=res.error), values, None,
+                     changed=prev is None or prev.last_error is None)
+    replace = {_row(iv) for iv in rows} != stored
+    values.update(last_success_at=ctx.now, last_error=None, failures=0)
+    st = ics.states.get(t.key) if t.kind == "ics" else None
+    if st is not None:
+        values.update(etag=st.etag, last_modified=st.last_modified)
+        if st.changed or prev is None or prev.source_key != t.key:
+            values["body"] = st.body
+    report = AgentReport(t.agent_id, t.kind, ok=True, blocking=sum(iv.blocks for iv in rows),
+                         stored=len(rows))
+    changed = replace or prev is None or prev.last_error is not None or prev.last_success_at is None
+    return _Plan(report, values, rows if replace else None, changed)
+
+
+def _write(conn: Connection, agent_id: str, plan: _Plan, exists: bool) -> None:
+    if plan.rows is not None:
+        conn.execute(delete(BusyInterval).where(BusyInterval.agent_id == agent_id))  # type: ignore[arg-type]
+        if plan.rows:
+            conn.execute(insert(BusyInterval), [
+                {"agent_id": agent_id, "start": iv.start, "end": iv.end, "status": iv.status,
+                 "all_day": iv.all_day, "blocks": iv.blocks, "note": iv.note}
+                for iv in plan.rows])
+    if exists:
         conn.execute(update(CalendarSource)
-                     .where(CalendarSource.agent_id == t.agent_id)  # type: ignore[arg-type]
-                     .values(**values))
-    return report, changed
+                     .where(CalendarSource.agent_id == agent_id)  # type: ignore[arg-type]
+                     .values(**plan.values))
+    else:
+        conn.execute(insert(CalendarSource).values(agent_id=agent_id, **plan.values))
 
 
 def run_pass(engine: Engine, settings: Settings, *, now: datetime,
@@ -295,29 +306,42 @@ def run_pass(engine: Engine, settings: Settings, *, now: datetime,
         elif shared is None:
             ics.close()
 
-    with engine.begin() as conn:
-        _lock(conn)
-        known, stored = _load_sources(conn), _load_stored(conn)  # as they are now, locked
-        synced = {a for a, _ in org.agents}
-        gone = [a for a in set(known) | set(stored) if a not in synced]
-        changed = bool(gone)
-        if gone:  # calendar removed or agent deactivated: nothing of it may block any more
-            conn.execute(delete(BusyInterval).where(BusyInterval.agent_id.in_(gone)))  # type: ignore[attr-defined]
-            conn.execute(delete(CalendarSource).where(CalendarSource.agent_id.in_(gone)))  # type: ignore[attr-defined]
-        for t in targets:
-            res = results.get((t.kind, t.key)) or MailboxResult(error="no result")
-            agent_report, agent_changed = _store(
-                conn, t, res, known.get(t.agent_id), stored.get(t.agent_id, set()),
-                _Pass(org.policy, tz, now, start, end), ics)
-            report.agents.append(agent_report)
-            changed |= agent_changed
-        beat = conn.execute(select(Meta.value).where(Meta.key == HEARTBEAT_KEY)).scalar()  # type: ignore[call-overload, arg-type]
-        if any(a.ok for a in report.agents) and (
-                beat is None or now.timestamp() - beat >= HEARTBEAT.total_seconds()):
-            changed = True
-        if changed:
-            _bump(conn, VERSION_KEY)
-            _bump(conn, HEARTBEAT_KEY, int(now.timestamp()))
+    # Everything that is not a write happens before any write lock is taken: SQLite has one
+    # writer at a time, and webhooks reserving agents must not wait behind a long pass.
+    with engine.connect() as conn:
+        stored = _load_stored(conn)
+    ctx = _Pass(org.policy, tz, now, start, end)
+    plans = [(t.agent_id, _plan(t, results.get((t.kind, t.key)) or MailboxResult(error="no result"),
+                                known.get(t.agent_id), stored.get(t.agent_id, set()), ctx, ics))
+             for t in targets]
+    report.agents += [p.report for _, p in plans]
+    changed = any(p.changed for _, p in plans)
+    synced = {a for a, _ in org.agents}
+    gone = [a for a in set(known) | set(stored) if a not in synced]
+    # Each agent's intervals are replaced atomically; agents are written a batch per
+    # transaction, and the version moves in the last one, once everything is in place.
+    batches = [plans[i:i + WRITE_BATCH] for i in range(0, len(plans), WRITE_BATCH)] or [[]]
+    for n, batch in enumerate(batches):
+        with engine.begin() as conn:
+            _lock(conn)
+            ids = [a for a, _ in batch]
+            exists = set(conn.execute(select(CalendarSource.agent_id)  # type: ignore[call-overload]
+                                      .where(CalendarSource.agent_id.in_(ids))).scalars())  # type: ignore[attr-defined]
+            for agent_id, plan in batch:
+                _write(conn, agent_id, plan, agent_id in exists)
+            if n < len(batches) - 1:
+                continue
+            if gone:  # calendar removed or agent deactivated: nothing of it may block any more
+                conn.execute(delete(BusyInterval).where(BusyInterval.agent_id.in_(gone)))  # type: ignore[attr-defined]
+                conn.execute(delete(CalendarSource).where(CalendarSource.agent_id.in_(gone)))  # type: ignore[attr-defined]
+                changed = True
+            beat = conn.execute(select(Meta.value).where(Meta.key == HEARTBEAT_KEY)).scalar()  # type: ignore[call-overload, arg-type]
+            if any(a.ok for a in report.agents) and (
+                    beat is None or now.timestamp() - beat >= HEARTBEAT.total_seconds()):
+                changed = True
+            if changed:
+                _bump(conn, VERSION_KEY)
+                _bump(conn, HEARTBEAT_KEY, int(now.timestamp()))
     report.changed = changed
     report.agents.sort(key=lambda a: a.agent_id)
     if report.failed:

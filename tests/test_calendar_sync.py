@@ -238,3 +238,15 @@ def test_an_unchanged_feed_is_expanded_once_a_day(
         assert worker_sources.ics.expansions == 3
     finally:
         worker_sources.close()
+
+
+def test_a_pass_written_in_several_batches_moves_the_version_once(
+        engine: Engine, settings: Settings, ics: tuple[IcsState, str]) -> None:
+    state, base = ics
+    state.put("/a.ics", meeting(10, 12))
+    seed(engine, {f"agent{i:02d}": {"source": "ics", "url": f"{base}/a.ics"} for i in range(45)})
+    assert run_pass(engine, settings, now=NOW).failed == []
+    assert version(engine) == 1
+    idx = load(engine)
+    assert all(idx.busy_until(f"agent{i:02d}", NOW) == local(12) for i in range(45))
+    assert len(sources(engine)) == 45
