@@ -30,11 +30,13 @@ AgentRow = namedtuple("AgentRow", ["id", "logged_in", "routing_stop", "wrap_up_u
                                    "answered_today"])
 
 
-def busy_rows(members: list[str], per_member: int,
-              rng: random.Random) -> list[tuple[str, datetime, datetime, bool, str | None]]:
+BusyRow = tuple[str, datetime, datetime, bool, str | None]
+
+
+def busy_rows(members: list[str], per_member: int, rng: random.Random) -> list[BusyRow]:
     """`per_member` meetings of 15 min to 3 h each, spread over the window, some overlapping."""
     start = NOW - timedelta(days=WINDOW_DAYS // 2)
-    rows = []
+    rows: list[BusyRow] = []
     for agent in members:
         for _ in range(per_member):
             s = start + timedelta(minutes=rng.randrange(WINDOW_DAYS * 24 * 60))
