@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, case, select, true, update
+from sqlalchemy import Select, Update, and_, bindparam, case, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -50,7 +50,6 @@ _ALL_STATES = (
                                              OFFER.c.expires_at > bindparam("b_now"))))
     .where(AGENT.c.active.is_(True)))
 _EXPIRE = update(OFFER).where(LIVE, OFFER.c.expires_at <= bindparam("b_now"))
-_OFFERED = update(AGENT).where(AGENT.c.id.in_(bindparam("b_ids", expanding=True)))
 _RESERVE = {
     name: ins(OFFER).on_conflict_do_nothing().returning(OFFER.c.id, OFFER.c.agent_id)
     for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
@@ -73,6 +72,12 @@ def _some_states(n: int) -> Select[Any]:
     # Not an expanding IN: SQLAlchemy rewrites those on every execution (a loop's size, and
     # so this statement, rarely changes).
     return _ALL_STATES.where(AGENT.c.id.in_([bindparam(f"b_id{i}") for i in range(n)]))
+
+
+@lru_cache(maxsize=64)
+def _stamp_offered(n: int) -> Update:
+    """Set last_offered_at on n given agents, with one bind parameter per agent."""
+    return update(AGENT).where(AGENT.c.id.in_([bindparam(f"b_id{i}") for i in range(n)]))
 
 
 def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datetime,
@@ -141,7 +146,9 @@ def reserve(conn: Connection, *, call_sid: str, loop_id: str | None, attempt: in
     if missing and expire_stale(conn, now=now):
         got.update({a: i for i, a in conn.execute(ins, missing)})
     if got:
-        conn.execute(_OFFERED, {"b_ids": list(got), "last_offered_at": now})
+        stamp: dict[str, Any] = {f"b_id{i}": a for i, a in enumerate(got)}
+        stamp["last_offered_at"] = now
+        conn.execute(_stamp_offered(len(got)), stamp)
     return got
 
 
