@@ -39,8 +39,10 @@ LIVE = OFFER.c.live == true()
 _STATE_COLUMNS = (AGENT.c.id, AGENT.c.logged_in, AGENT.c.routing_stop, AGENT.c.wrap_up_until,
                   AGENT.c.last_answered_at, AGENT.c.last_offered_at, AGENT.c.answered_day,
                   AGENT.c.answered_today)
+
 # The statements every routing step runs are built once, with bind parameters, so SQLAlchemy
 # does not rebuild them and recompute their cache keys per webhook (about 3x cheaper each).
+
 # One statement per decision: each agent with the state of its live offer, if any (the
 # partial unique index on live offers makes the join one index probe per agent).
 _ALL_STATES = (
