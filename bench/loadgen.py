@@ -9,6 +9,7 @@ pre-built (signature included) before the clock starts, and each is sent exactly
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
@@ -104,7 +105,7 @@ class Result:
         xs = sorted(x for k, v in self.latencies.items() if kind in (None, k) for x in v)
         if not xs:
             return float("nan")
-        rank = max(0, min(len(xs) - 1, int(round(q / 100 * len(xs) + 0.5)) - 1))
+        rank = max(0, min(len(xs) - 1, math.ceil(q / 100 * len(xs)) - 1))
         return xs[rank] * 1000
 
 
