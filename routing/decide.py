@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from routing.strategies import Candidate, order
+from routing.strategies import first_untried, pick_ringall
 
 # CONTRACT §6: the order in which reasons are listed and `state` is chosen.
 REASON_ORDER = ("logged_out", "routing_stop", "ringing", "on_call", "wrap_up",
@@ -83,6 +84,50 @@ class RouteState:
     rounds: int = 0  # completed rounds
 
 
+@dataclass(slots=True)
+class Roster:
+    """Routing's view of one loop's members at one instant: only the exceptions are listed.
+
+    Almost every member of a big loop is offerable, so per-member work is spent only on the few
+    who are not (CONTRACT §7: a decision for 2,000 members in under a millisecond). `away`:
+    logged out, routing-stopped, removed, or without a state at all (never offerable, and not
+    *merely* occupied). `occupied`: ringing, on a call or in wrap-up now (and not away). The
+    key maps feed the strategies that need them; a member missing from `idle_since` or
+    `last_answered` never was idle/answered, one missing from `answered_today` answered none.
+    """
+
+    away: set[str] | frozenset[str] = frozenset()
+    occupied: set[str] | frozenset[str] = frozenset()
+    idle_since: Mapping[str, datetime] = field(default_factory=dict)
+    last_answered: Mapping[str, datetime] = field(default_factory=dict)
+    answered_today: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_states(cls, members: Sequence[str], states: Mapping[str, AgentState], *,
+                    now: datetime) -> Roster:
+        """The roster of `members` from full AgentStates (one pass over every member)."""
+        away: set[str] = set()
+        occupied: set[str] = set()
+        idle: dict[str, datetime] = {}
+        last: dict[str, datetime] = {}
+        count: dict[str, int] = {}
+        for agent_id in members:
+            st = states.get(agent_id)
+            if st is None or not st.logged_in or st.routing_stop:
+                away.add(agent_id)
+                continue
+            if st.live_offer in LIVE_OFFERS or (st.wrap_up_until is not None
+                                                and st.wrap_up_until > now):
+                occupied.add(agent_id)
+            if st.idle_since is not None:
+                idle[agent_id] = st.idle_since
+            if st.last_answered_at is not None:
+                last[agent_id] = st.last_answered_at
+            if st.answered_today:
+                count[agent_id] = st.answered_today
+        return cls(away, occupied, idle, last, count)
+
+
 def decide(
     loop: LoopSpec,
     states: Mapping[str, AgentState],
@@ -95,22 +140,39 @@ def decide(
     last_rung: str | None = None,
     rng: random.Random | None = None,
 ) -> Decision:
-    """The next step for a call in `loop` (CONTRACT §4: strategies, rounds, waiting, overflow)."""
-    offerable: list[Candidate] = []
-    occupied = 0
+    """The next step for a call in `loop` (CONTRACT §4), from every member's full state.
+
+    A convenience over decide_roster for callers that hold AgentStates (tests, small loops).
+    """
+    roster = Roster.from_states(loop.members, states, now=now)
+    return decide_roster(loop, roster, {a for a, b in busy.items() if b}, open_now=open_now,
+                         route=route, ahead_in_line=ahead_in_line, last_rung=last_rung, rng=rng)
+
+
+def decide_roster(
+    loop: LoopSpec,
+    roster: Roster,
+    busy: Collection[str],
+    *,
+    open_now: bool,
+    route: RouteState,
+    ahead_in_line: int = 0,
+    last_rung: str | None = None,
+    rng: random.Random | None = None,
+) -> Decision:
+    """The next step for a call in `loop` (CONTRACT §4: strategies, rounds, waiting, overflow).
+
+    `busy`: the agents calendar-busy now (BusyIndex.busy_now), any superset of the loop's.
+    """
+    offerable: list[str] = []
+    excluded: AbstractSet[str] = frozenset()
+    occupied = False
     if open_now:  # closed: nobody is offerable, and nobody merely occupied either
-        # The test of `reasons` inlined: this loop runs once per member per decision.
-        busy_get = busy.get
-        for pos, agent_id in enumerate(loop.members):
-            st = states.get(agent_id)
-            if st is None or not st.logged_in or st.routing_stop or busy_get(agent_id, False):
-                continue
-            wrap = st.wrap_up_until
-            if st.live_offer in LIVE_OFFERS or (wrap is not None and wrap > now):
-                occupied += 1
-            else:
-                offerable.append(Candidate(agent_id, pos, st.last_answered_at,
-                                           st.answered_today, st.idle_since))
+        away = roster.away
+        occupied = any(a not in away and a not in busy for a in roster.occupied)
+        # Set lookups at C speed: the only per-member work of a decision.
+        excluded = away.union(roster.occupied, busy)
+        offerable = [m for m in loop.members if m not in excluded]
     left = loop.max_wait - route.used
     if loop.max_wait > 0 and left <= 0:
         return Decision("overflow", why="max_wait")
@@ -124,18 +186,21 @@ def decide(
         if loop.max_wait > 0:
             return Decision("wait", why="callers_ahead")
         return Decision("overflow", why="callers_ahead")
-    ordered = order(loop.strategy, offerable, members=loop.members, last_rung=last_rung, rng=rng)
     if loop.strategy == "ringall":
         if route.rounds >= 1 and loop.max_wait <= 0:
             return Decision("overflow", why="round_done")
-        return Decision("dial", tuple(ordered), timeout, new_round=True)
-    remaining = [a for a in ordered if a not in route.tried]
-    if remaining:
-        return Decision("dial", (remaining[0],), timeout, new_round=not route.tried)
+        return Decision("dial", tuple(pick_ringall(offerable, roster.idle_since)), timeout,
+                        new_round=True)
+    untried, head = first_untried(
+        loop.strategy, offerable, set(route.tried), members=loop.members, excluded=excluded,
+        last_answered=roster.last_answered, answered_today=roster.answered_today,
+        last_rung=last_rung, rng=rng)
+    if untried is not None:
+        return Decision("dial", (untried,), timeout, new_round=not route.tried)
     # The round is over: every offerable member had its turn.
     if loop.max_wait <= 0:
         return Decision("overflow", why="round_done")
-    return Decision("dial", (ordered[0],), timeout, new_round=True)
+    return Decision("dial", (head,), timeout, new_round=True)
 
 
 def loop_members(named: Sequence[str], roles: Sequence[str],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -71,4 +72,73 @@ def order(
         ids = [c.agent_id for c in by_pos]
         (rng or random.Random()).shuffle(ids)
         return ids
+    raise ValueError(f"unknown strategy {strategy!r}")
+
+
+# --- The same orderings over a loop's offerable members as plain ids -------------------------
+# routing.decide.decide_roster calls these once per decision with a big loop's offerable members
+# (thousands), so none of them builds a Candidate per member or sorts more than it must.
+# `offerable` is always in the loop's member order, so "first in iteration order" is the tie
+# rule of CONTRACT §4 (file order) everywhere below: heapq.nsmallest and min() keep the first
+# of equal keys.
+
+
+def pick_ringall(offerable: Sequence[str], idle_since: Mapping[str, datetime]) -> list[str]:
+    """Who one ringall <Dial> rings: all of them, or the ten idle longest, in file order.
+
+    Members missing from `idle_since` were never offered or answered: idle longest of all.
+    """
+    if len(offerable) <= RINGALL_LIMIT:
+        return list(offerable)
+    never = [i for i, a in enumerate(offerable) if a not in idle_since]
+    if len(never) >= RINGALL_LIMIT:
+        return [offerable[i] for i in never[:RINGALL_LIMIT]]
+    keyed = [(idle_since[a], i) for i, a in enumerate(offerable) if a in idle_since]
+    chosen = never + [i for _, i in heapq.nsmallest(RINGALL_LIMIT - len(never), keyed)]
+    return [offerable[i] for i in sorted(chosen)]
+
+
+def first_untried(
+    strategy: str,
+    offerable: Sequence[str],
+    tried: AbstractSet[str],
+    *,
+    members: Sequence[str],
+    excluded: AbstractSet[str],
+    last_answered: Mapping[str, datetime],
+    answered_today: Mapping[str, int],
+    last_rung: str | None = None,
+    rng: random.Random | None = None,
+) -> tuple[str | None, str]:
+    """(first member in strategy order not in `tried` or None, first in strategy order).
+
+    The one-at-a-time strategies need only these two of `order(...)`'s list; `offerable` must
+    not be empty. `excluded` is everyone not offerable (round_robin walks `members`).
+    """
+    if strategy == "linear" or (strategy == "round_robin"
+                                and (last_rung is None or last_rung not in members)):
+        return next((a for a in offerable if a not in tried), None), offerable[0]
+    if strategy == "round_robin":
+        start = members.index(last_rung) + 1  # type: ignore[arg-type]
+        ring = [*members[start:], *members[:start]]
+        head = next(a for a in ring if a not in excluded)
+        return next((a for a in ring if a not in excluded and a not in tried), None), head
+    if strategy == "least_recent":
+        # Never answered sorts first (the epoch in `order`), then by time; ties by file order.
+        fresh = [a for a in offerable if a not in last_answered]
+        head = fresh[0] if fresh else min(offerable, key=last_answered.__getitem__)
+        untried = next((a for a in fresh if a not in tried), None)
+        if untried is None:
+            rest = [a for a in offerable if a in last_answered and a not in tried]
+            untried = min(rest, key=last_answered.__getitem__) if rest else None
+        return untried, head
+    if strategy == "fewest_calls":
+        count = answered_today.get
+        head = min(offerable, key=lambda a: count(a, 0))
+        rest = [a for a in offerable if a not in tried]
+        return (min(rest, key=lambda a: count(a, 0)) if rest else None), head
+    if strategy == "random":
+        ids = list(offerable)
+        (rng or random.Random()).shuffle(ids)  # the same draws as `order`
+        return next((a for a in ids if a not in tried), None), ids[0]
     raise ValueError(f"unknown strategy {strategy!r}")
