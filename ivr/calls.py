@@ -1,29 +1,41 @@
-"""Reading and writing a call's row, and answering each (call, step) once (CONTRACT §5)."""
+"""Reading and writing a call's row, and answering each (call, step) once (CONTRACT §5).
+
+Every webhook runs these statements, so they go straight to the driver (`DriverSQL`, with
+SQLAlchemy's own type processors for the values): through Core they cost 13-25 us each in
+Python alone (bench/README-section.md).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ivr.models import Call, CallStep
+from switchboard.db import DriverSQL, bind_value, decode_row
 
 CALL = Call.__table__  # type: ignore[attr-defined]
 STEP = CallStep.__table__  # type: ignore[attr-defined]
 
-# Every webhook runs these: built once, with bind parameters, so SQLAlchemy neither rebuilds
-# the statement nor recomputes its cache key per request (about 3x cheaper per execute;
-# scripts/bench measures the webhooks).
-_LOAD_CALL = select(CALL).where(CALL.c.call_sid == bindparam("b_sid"))
-_SAVE_CALL = update(CALL).where(CALL.c.call_sid == bindparam("b_sid"))
-_ANSWERED = select(STEP.c.twiml, STEP.c.stage).where(
-    STEP.c.call_sid == bindparam("b_sid"), STEP.c.step == bindparam("b_step"))
-_STORE_ANSWER = STEP.insert()
+_CALL_COLUMNS: tuple[Column[Any], ...] = tuple(CALL.c)
+_CALL_NAMES = tuple(c.name for c in _CALL_COLUMNS)
+_SELECT_CALL = ", ".join(f"c.{n}" for n in _CALL_NAMES)
+_LOAD_CALL = DriverSQL(f"SELECT {_SELECT_CALL} FROM call c WHERE c.call_sid = ?")
+# A step that starts from the call's row reads the stored answer (if this is a retry) and the
+# row in one round trip.
+_LOAD_CALL_AND_ANSWER = DriverSQL(
+    f"SELECT s.twiml, s.stage, {_SELECT_CALL} FROM call c LEFT JOIN call_step s"
+    " ON s.call_sid = c.call_sid AND s.step = ? WHERE c.call_sid = ?")
+_ANSWERED = DriverSQL("SELECT twiml, stage FROM call_step WHERE call_sid = ? AND step = ?")
+_STORE_ANSWER = DriverSQL(
+    "INSERT INTO call_step (call_sid, step, twiml, stage, created_at) VALUES (?, ?, ?, ?, ?)")
+_CREATED_AT = STEP.c.created_at
 
 
 class CallRow(dict):
@@ -56,43 +68,101 @@ def insert_call(conn: Connection, values: dict[str, Any]) -> None:
     conn.execute(ins.values(**values).on_conflict_do_nothing())
 
 
+def _call_row(conn: Connection, cur: Any, row: Any, offset: int = 0) -> CallRow:
+    return CallRow(dict(zip(_CALL_NAMES, decode_row(conn, cur, _CALL_COLUMNS, row, offset),
+                            strict=True)))
+
+
 def load_call(conn: Connection, call_sid: str) -> CallRow | None:
     """The call's row, or None."""
-    r = conn.execute(_LOAD_CALL, {"b_sid": call_sid}).first()
-    return CallRow(dict(r._mapping)) if r else None
+    cur = _LOAD_CALL.run(conn, (call_sid,))
+    row = cur.fetchone()
+    return _call_row(conn, cur, row) if row is not None else None
+
+
+@lru_cache(maxsize=256)
+def _update_call(names: tuple[str, ...]) -> DriverSQL:
+    # The names are CALL's own column names (save_call looks each up in CALL.c first).
+    return DriverSQL(f"UPDATE call SET {', '.join(f'{n} = ?' for n in names)}"
+                     " WHERE call_sid = ?")
 
 
 def save_call(conn: Connection, call: CallRow) -> None:
     """Write the changed fields."""
     if call.changes:
-        # The SET clause is the changed columns, given as parameters of the prebuilt UPDATE.
-        conn.execute(_SAVE_CALL, {**call.changes, "b_sid": call["call_sid"]})
+        names = tuple(call.changes)
+        values = [bind_value(conn, CALL.c[n], v) for n, v in call.changes.items()]
+        _update_call(names).run(conn, (*values, call["call_sid"]))
         call.changes = {}
 
 
-StepFn = Callable[[Connection, datetime], tuple[str, str | None]]
+Answer = tuple[str, str | None]
+StepFn = Callable[[Connection, datetime], Answer]
+CallStepFn = Callable[[Connection, datetime, CallRow | None], Answer]
+
+
+def _integrity_errors(engine: Engine) -> tuple[type[BaseException], ...]:
+    # DriverSQL raises the driver's own IntegrityError, Core wraps it in SQLAlchemy's.
+    return (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
+
+
+def _store(conn: Connection, call_sid: str, step: str, answer: Answer, now: datetime) -> None:
+    _STORE_ANSWER.run(conn, (call_sid, step, answer[0], answer[1],
+                             bind_value(conn, _CREATED_AT, now)))
+
+
+def _stored(engine: Engine, call_sid: str, step: str) -> Answer | None:
+    """The answer a concurrent run of the same step stored (it won the race), if any."""
+    with engine.connect() as conn:
+        got = _ANSWERED.run(conn, (call_sid, step)).fetchone()
+    return (got[0], got[1]) if got is not None else None
 
 
 def answer_once(engine: Engine, *, call_sid: str, step: str, now: datetime,
-                fn: StepFn) -> tuple[str, str | None]:
+                fn: StepFn) -> Answer:
     """Run a step at most once per (call, step): a retry gets the stored TwiML back.
 
     The look-up, the step's reads, its writes and the stored answer are one transaction.
     """
-    key = {"b_sid": call_sid, "b_step": step[:255]}
+    step = step[:255]
     try:
         with engine.begin() as conn:
-            got = conn.execute(_ANSWERED, key).first()
+            got = _ANSWERED.run(conn, (call_sid, step)).fetchone()
             if got is not None:
-                return got.twiml, got.stage
-            twiml, stage = fn(conn, now)
-            conn.execute(_STORE_ANSWER, {"call_sid": call_sid, "step": key["b_step"],
-                                         "twiml": twiml, "stage": stage, "created_at": now})
-        return twiml, stage
-    except IntegrityError:
+                return got[0], got[1]
+            answer = fn(conn, now)
+            _store(conn, call_sid, step, answer, now)
+        return answer
+    except _integrity_errors(engine):
         # A concurrent retry of the same step won the race: give its answer.
-        with engine.connect() as conn:
-            got = conn.execute(_ANSWERED, key).first()
-        if got is None:
+        stored = _stored(engine, call_sid, step)
+        if stored is None:
             raise
-        return got.twiml, got.stage
+        return stored
+
+
+def answer_call_once(engine: Engine, *, call_sid: str, step: str, now: datetime,
+                     fn: CallStepFn) -> Answer:
+    """answer_once for a step that starts from the call's row (None when there is none)."""
+    step = step[:255]
+    try:
+        with engine.begin() as conn:
+            cur = _LOAD_CALL_AND_ANSWER.run(conn, (step, call_sid))
+            row = cur.fetchone()
+            call = None
+            if row is None:  # no such call; an answer can still exist (stored for a stray SID)
+                got = _ANSWERED.run(conn, (call_sid, step)).fetchone()
+                if got is not None:
+                    return got[0], got[1]
+            elif row[0] is not None:  # twiml is NOT NULL: this step was answered already
+                return row[0], row[1]
+            else:
+                call = _call_row(conn, cur, row, 2)
+            answer = fn(conn, now, call)
+            _store(conn, call_sid, step, answer, now)
+        return answer
+    except _integrity_errors(engine):
+        stored = _stored(engine, call_sid, step)
+        if stored is None:
+            raise
+        return stored

@@ -11,7 +11,15 @@ from sqlalchemy.engine import Connection
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import twiml
-from ivr.calls import CALL, CallRow, answer_once, insert_call, load_call, save_call
+from ivr.calls import (
+    CALL,
+    CallRow,
+    answer_call_once,
+    answer_once,
+    insert_call,
+    load_call,
+    save_call,
+)
 from ivr.context import FlowContext
 from ivr.loopflow import after_no_answer, after_wait, enter_loop, to_voicemail
 from ivr.prompts import WHISPER, WHISPER_LANG, english_greeting, menu_texts, say
@@ -116,9 +124,8 @@ def menu(ctx: FlowContext, form: dict[str, str], play: int) -> Answer:
     call_sid = form.get("CallSid", "")
     digit = (form.get("Digits") or "").strip()[:1]
 
-    def step(conn: Connection, now: datetime) -> Answer:
+    def step(conn: Connection, now: datetime, call: CallRow | None) -> Answer:
         snap = ctx.cache.get()
-        call = load_call(conn, call_sid)
         if call is None:  # a step for a call we never saw: start it properly
             return voice_fresh(ctx, conn, snap, form, now)
         vr = VoiceResponse()
@@ -145,8 +152,8 @@ def menu(ctx: FlowContext, form: dict[str, str], play: int) -> Answer:
         save_call(conn, call)
         return str(vr), stage
 
-    return answer_once(ctx.engine, call_sid=call_sid, step=f"menu?play={play}",
-                       now=ctx.clock(), fn=step)
+    return answer_call_once(ctx.engine, call_sid=call_sid, step=f"menu?play={play}",
+                            now=ctx.clock(), fn=step)
 
 
 def voice_fresh(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, form: dict[str, str],
@@ -162,9 +169,8 @@ def dial_action(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
     """A <Dial> ended: the bridged call is over, or nobody confirmed."""
     call_sid = form.get("CallSid", "")
 
-    def step(conn: Connection, now: datetime) -> Answer:
+    def step(conn: Connection, now: datetime, call: CallRow | None) -> Answer:
         snap = ctx.cache.get()
-        call = load_call(conn, call_sid)
         vr = VoiceResponse()
         if call is None or call["ended_at"] is not None:
             # Gone, or its status callback came first (the caller hung up while it rang):
@@ -192,17 +198,16 @@ def dial_action(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
         save_call(conn, call)
         return str(vr), stage
 
-    return answer_once(ctx.engine, call_sid=call_sid, step=f"dial?a={attempt}",
-                       now=ctx.clock(), fn=step)
+    return answer_call_once(ctx.engine, call_sid=call_sid, step=f"dial?a={attempt}",
+                            now=ctx.clock(), fn=step)
 
 
 def wait(ctx: FlowContext, form: dict[str, str], attempt: int, waits: int) -> Answer:
     """Back from a hold segment."""
     call_sid = form.get("CallSid", "")
 
-    def step(conn: Connection, now: datetime) -> Answer:
+    def step(conn: Connection, now: datetime, call: CallRow | None) -> Answer:
         snap = ctx.cache.get()
-        call = load_call(conn, call_sid)
         vr = VoiceResponse()
         if call is None:
             return voice_fresh(ctx, conn, snap, form, now)
@@ -213,8 +218,8 @@ def wait(ctx: FlowContext, form: dict[str, str], attempt: int, waits: int) -> An
         save_call(conn, call)
         return str(vr), stage
 
-    return answer_once(ctx.engine, call_sid=call_sid, step=f"wait?a={attempt}&w={waits}",
-                       now=ctx.clock(), fn=step)
+    return answer_call_once(ctx.engine, call_sid=call_sid, step=f"wait?a={attempt}&w={waits}",
+                            now=ctx.clock(), fn=step)
 
 
 def whisper(ctx: FlowContext, form: dict[str, str], offer_id: int) -> Answer:
@@ -267,8 +272,7 @@ def recorded(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
     """A voicemail was left: it goes on the call's callback ticket."""
     call_sid = form.get("CallSid", "")
 
-    def step(conn: Connection, now: datetime) -> Answer:
-        call = load_call(conn, call_sid)
+    def step(conn: Connection, now: datetime, call: CallRow | None) -> Answer:
         vr = VoiceResponse()
         lang = call["lang"] if call else "nb"
         url = (form.get("RecordingUrl") or "")[:1000] or None
@@ -287,8 +291,8 @@ def recorded(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
         vr.hangup()
         return str(vr), call["stage"] if call else "voicemail"
 
-    return answer_once(ctx.engine, call_sid=call_sid, step=f"recorded?a={attempt}",
-                       now=ctx.clock(), fn=step)
+    return answer_call_once(ctx.engine, call_sid=call_sid, step=f"recorded?a={attempt}",
+                            now=ctx.clock(), fn=step)
 
 
 def _progress(call: CallRow) -> str:
