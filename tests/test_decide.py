@@ -8,8 +8,18 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routing.decide import AgentState, LoopSpec, RouteState, decide
-from routing.strategies import STRATEGIES
+from routing.decide import (
+    OCCUPIED,
+    AgentState,
+    Decision,
+    LoopSpec,
+    Roster,
+    RouteState,
+    decide,
+    decide_roster,
+    reasons,
+)
+from routing.strategies import STRATEGIES, Candidate, order
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 IDS = tuple(f"ag{i:02d}" for i in range(12))
@@ -249,3 +259,105 @@ def test_max_wait_zero_round_offers_each_offerable_member_once_then_overflows(s:
         assert sorted(flat) == sorted(offerable)  # each offerable member exactly once
         if loop.strategy == "linear":
             assert flat == offerable
+
+
+def reference_decide(loop: LoopSpec, states: dict[str, AgentState], busy: dict[str, bool], *,
+                     open_now: bool, route: RouteState, ahead_in_line: int,
+                     last_rung: str | None, rng: random.Random) -> Decision:
+    """The plain definition: reasons() for every member, then order() of the candidates."""
+    offerable: list[Candidate] = []
+    occupied = 0
+    for pos, m in enumerate(loop.members):
+        s = states.get(m)
+        if s is None:
+            continue
+        why = reasons(s, now=NOW, open_now=open_now, busy=busy.get(m, False))
+        if not why:
+            offerable.append(Candidate(m, pos, s.last_answered_at, s.answered_today,
+                                       s.idle_since))
+        elif set(why) <= OCCUPIED:
+            occupied += 1
+    left = loop.max_wait - route.used
+    if loop.max_wait > 0 and left <= 0:
+        return Decision("overflow", why="max_wait")
+    timeout = loop.ring_timeout if loop.max_wait <= 0 else max(1, min(loop.ring_timeout,
+                                                                       int(left)))
+    if not offerable:
+        if occupied and loop.max_wait > 0:
+            return Decision("wait", why="members_occupied")
+        return Decision("overflow", why="nobody_offerable")
+    if ahead_in_line >= len(offerable) or (loop.strategy == "ringall" and ahead_in_line):
+        return Decision("wait" if loop.max_wait > 0 else "overflow", why="callers_ahead")
+    ordered = order(loop.strategy, offerable, members=loop.members, last_rung=last_rung, rng=rng)
+    if loop.strategy == "ringall":
+        if route.rounds >= 1 and loop.max_wait <= 0:
+            return Decision("overflow", why="round_done")
+        return Decision("dial", tuple(ordered), timeout, new_round=True)
+    remaining = [a for a in ordered if a not in route.tried]
+    if remaining:
+        return Decision("dial", (remaining[0],), timeout, new_round=not route.tried)
+    if loop.max_wait <= 0:
+        return Decision("overflow", why="round_done")
+    return Decision("dial", (ordered[0],), timeout, new_round=True)
+
+
+BIG = tuple(f"bg{i:02d}" for i in range(40))
+big_states = st.builds(
+    AgentState,
+    agent_id=st.just(""),
+    logged_in=st.sampled_from([True, True, True, False]),
+    routing_stop=st.sampled_from([False, False, False, True]),
+    wrap_up_until=st.sampled_from([None, None, NOW - timedelta(seconds=5), NOW,
+                                   NOW + timedelta(seconds=8)]),
+    live_offer=st.sampled_from([None, None, None, "ringing", "on_call"]),
+    # few distinct values, so ties (broken by file order) are common
+    last_answered_at=st.sampled_from([None, NOW - timedelta(minutes=3),
+                                      NOW - timedelta(hours=1)]),
+    answered_today=st.integers(0, 3),
+    idle_since=st.sampled_from([None, None, None, NOW - timedelta(minutes=1),
+                                NOW - timedelta(hours=2), NOW - timedelta(hours=3)]),
+)
+
+
+@st.composite
+def big_situations(draw: st.DrawFn) -> dict:
+    """Like situations(), in loops of 11 to 40 members (past ringall's cap of ten)."""
+    s = draw(situations())
+    n = draw(st.integers(11, len(BIG)))
+    members = tuple(draw(st.permutations(BIG))[:n])
+    states = {}
+    for m in members:
+        if draw(st.integers(0, 19)):
+            a = draw(big_states)
+            if draw(st.integers(0, 2)):  # most members of a big loop are offerable
+                a = AgentState("", True, False, None, None, a.last_answered_at,
+                               a.answered_today, a.idle_since)
+            states[m] = AgentState(m, a.logged_in, a.routing_stop, a.wrap_up_until, a.live_offer,
+                                   a.last_answered_at, a.answered_today, a.idle_since)
+    loop = LoopSpec("big", members, s["loop"].strategy, s["loop"].ring_timeout,
+                    s["loop"].max_wait)
+    # often the whole loop: the round is over, and the next one starts at its head
+    tried = draw(st.one_of(st.lists(st.sampled_from(members), unique=True),
+                           st.just(list(members))))
+    # mostly open and free, so that more than ten are often offerable
+    busy = {m: draw(st.integers(0, 5)) == 0 for m in members}
+    return dict(s, loop=loop, states=states, busy=busy,
+                open_now=draw(st.sampled_from([True, True, True, False])),
+                route=RouteState(s["route"].used, tried, s["route"].rounds),
+                last_rung=draw(st.sampled_from((None, *members))))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(situations(), big_situations()))
+def test_fast_decision_is_the_plain_reasons_based_definition(s: dict) -> None:
+    kw = dict(open_now=s["open_now"], route=s["route"], ahead_in_line=s["ahead"],
+              last_rung=s["last_rung"])
+    want = reference_decide(s["loop"], s["states"], s["busy"], rng=random.Random(s["seed"]),
+                            **kw)
+    got = decide(s["loop"], s["states"], s["busy"], now=NOW, rng=random.Random(s["seed"]), **kw)
+    assert got == want
+    # The roster as the database gives it: only the exceptions, the busy set as BusyIndex
+    # gives it (with agents of other loops in it too).
+    roster = Roster.from_states(s["loop"].members, s["states"], now=NOW)
+    busy = {m for m, b in s["busy"].items() if b} | {"someone_elsewhere"}
+    assert decide_roster(s["loop"], roster, busy, rng=random.Random(s["seed"]), **kw) == want

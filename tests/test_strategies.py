@@ -6,8 +6,17 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from routing.strategies import RINGALL_LIMIT, Candidate, order
+from routing.strategies import (
+    RINGALL_LIMIT,
+    STRATEGIES,
+    Candidate,
+    first_untried,
+    order,
+    pick_ringall,
+)
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 MEMBERS = ("a", "b", "c", "d", "e")
@@ -212,3 +221,45 @@ def test_webhook_fewest_calls_day_is_the_organisations_day_not_utcs(tw) -> None:
     assert one_round(tw, "4") == [["m02"], ["m03"], ["m01"]]
     tw.clock.now = datetime(2026, 11, 25, 23, 10, tzinfo=UTC)  # 00:10 in Oslo: a new day
     assert one_round(tw, "4") == [["m01"], ["m02"], ["m03"]]
+
+
+# --- The id-based strategies decide_roster uses agree with order() -----------------------------
+
+BIG = tuple(f"b{i:02d}" for i in range(30))
+times = st.sampled_from([None, None, T0 - timedelta(minutes=1), T0 - timedelta(hours=2),
+                         T0 - timedelta(hours=3)])
+
+
+@st.composite
+def big_loops(draw: st.DrawFn) -> tuple[list[Candidate], list[str], str | None, int]:
+    """Offerable candidates (few distinct keys, so ties are common), tried agents, last rung."""
+    n = draw(st.integers(1, len(BIG)))
+    members = BIG[:n]
+    chosen = draw(st.lists(st.sampled_from(members), unique=True, min_size=1))
+    offerable = [Candidate(a, members.index(a), draw(times), draw(st.integers(0, 2)), draw(times))
+                 for a in sorted(chosen, key=members.index)]
+    tried = draw(st.one_of(st.lists(st.sampled_from(members), unique=True),
+                           st.just(list(chosen))))
+    return offerable, tried, draw(st.sampled_from((None, *members))), n
+
+
+@settings(max_examples=500, deadline=None)
+@given(big_loops(), st.sampled_from(STRATEGIES), st.integers(0, 100))
+def test_id_based_picks_are_order_s_first_untried_and_first(loop, strategy: str,
+                                                            seed: int) -> None:
+    offerable, tried, last_rung, n = loop
+    members = BIG[:n]
+    ids = [c.agent_id for c in offerable]
+    want = order(strategy, offerable, members=members, last_rung=last_rung,
+                 rng=random.Random(seed))
+    if strategy == "ringall":
+        idle = {c.agent_id: c.idle_since for c in offerable if c.idle_since is not None}
+        assert pick_ringall(ids, idle) == want
+        return
+    got = first_untried(
+        strategy, ids, set(tried), members=members, excluded=set(members) - set(ids),
+        last_answered={c.agent_id: c.last_answered_at for c in offerable
+                       if c.last_answered_at is not None},
+        answered_today={c.agent_id: c.answered_today for c in offerable if c.answered_today},
+        last_rung=last_rung, rng=random.Random(seed))
+    assert got == (next((a for a in want if a not in tried), None), want[0])
