@@ -13,12 +13,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Update, and_, bindparam, case, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, and_, bindparam, select, true, update
 from sqlalchemy.engine import Connection
 
 from routing.decide import AgentState
 from routing.models import Agent, Offer
+from switchboard.db import DriverSQL, bind_value
 
 EXPIRY_GRACE = 30  # seconds past the ring timeout before a lost reservation expires
 ON_CALL_CAP = timedelta(hours=4)  # an answered call whose end never reached us
@@ -52,20 +52,21 @@ _ALL_STATES = (
                                              OFFER.c.expires_at > bindparam("b_now"))))
     .where(AGENT.c.active.is_(True)))
 _EXPIRE = update(OFFER).where(LIVE, OFFER.c.expires_at <= bindparam("b_now"))
-_RESERVE = {
-    name: ins(OFFER).on_conflict_do_nothing().returning(OFFER.c.id, OFFER.c.agent_id)
-    for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
 _RELEASE = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), LIVE,
                                 OFFER.c.state == "ringing")
             .returning(OFFER.c.agent_id))
+_WRAP_UP = update(AGENT).where(AGENT.c.id == bindparam("b_id"))
+# Reserving, stamping and a call's end are hand-written SQL on the driver
+# (switchboard.db.DriverSQL): every menu digit reserves and every call end frees, and Core's
+# Python costs 13-25 us per statement on top of SQLite's own work (bench/README-section.md).
 # A call's end frees every live offer at once: the answered one ends, the ringing ones are
 # released (RETURNING gives the new state: "ended" marks who had the call).
-_END = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), LIVE)
-        .values(live=False, ended_at=bindparam("b_now"),
-                state=case((OFFER.c.state == "on_call", "ended"), else_="released"))
-        .returning(OFFER.c.agent_id, OFFER.c.state))
-_WRAP_UP = update(AGENT).where(AGENT.c.id == bindparam("b_id"))
+_END_SQL = DriverSQL(
+    "UPDATE offer SET live = {false}, ended_at = ?,"
+    " state = CASE WHEN state = 'on_call' THEN 'ended' ELSE 'released' END"
+    " WHERE call_sid = ? AND live = {true} RETURNING agent_id, state")
+_OFFER_TIME = OFFER.c.created_at  # the type of every datetime column of offer
+_AGENT_OFFERED = AGENT.c.last_offered_at
 
 
 @lru_cache(maxsize=64)
@@ -77,9 +78,19 @@ def _some_states(n: int) -> Select[Any]:
 
 
 @lru_cache(maxsize=64)
-def _stamp_offered(n: int) -> Update:
-    """Set last_offered_at on n given agents, with one bind parameter per agent."""
-    return update(AGENT).where(AGENT.c.id.in_([bindparam(f"b_id{i}") for i in range(n)]))
+def _reserve_sql(n: int) -> DriverSQL:
+    """Reserve n agents in one INSERT; only the rows that got their agent come back."""
+    row = "(?, ?, ?, ?, 'ringing', {true}, ?, ?)"
+    return DriverSQL("INSERT INTO offer (call_sid, agent_id, loop_id, attempt, state, live,"
+                     " created_at, expires_at) VALUES " + ", ".join([row] * n)
+                     + " ON CONFLICT DO NOTHING RETURNING id, agent_id")
+
+
+@lru_cache(maxsize=64)
+def _stamp_offered(n: int) -> DriverSQL:
+    """Set last_offered_at on n given agents."""
+    return DriverSQL("UPDATE agent SET last_offered_at = ? WHERE id IN ("
+                     + ", ".join(["?"] * n) + ")")
 
 
 def load_states(conn: Connection, agent_ids: Iterable[str] | None, *, now: datetime,
@@ -134,23 +145,25 @@ def reserve(conn: Connection, *, call_sid: str, loop_id: str | None, attempt: in
     """Reserve each agent for this call if nobody else holds them; {agent_id: offer id}."""
     if not agent_ids:
         return {}
-    expires = now + timedelta(seconds=ring_timeout + EXPIRY_GRACE)
-    rows = [dict(call_sid=call_sid, agent_id=a, loop_id=loop_id, attempt=attempt,
-                 state="ringing", live=True, created_at=now, expires_at=expires)
-            for a in agent_ids]
-    # One INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING for all of them
-    # (SQLAlchemy's insertmanyvalues): only the rows that got their agent come back.
-    ins = _RESERVE[conn.dialect.name]
-    got: dict[str, int] = {a: i for i, a in conn.execute(ins, rows)}
-    missing = [r for r in rows if r["agent_id"] not in got]
+    created = bind_value(conn, _OFFER_TIME, now)
+    expires = bind_value(conn, _OFFER_TIME,
+                         now + timedelta(seconds=ring_timeout + EXPIRY_GRACE))
+
+    def insert(agents: Sequence[str]) -> dict[str, int]:
+        # One INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING for all of them.
+        params: list[Any] = []
+        for a in agents:
+            params += (call_sid, a, loop_id, attempt, created, expires)
+        return {a: i for i, a in _reserve_sql(len(agents)).run(conn, params).fetchall()}
+
+    got = insert(agent_ids)
+    missing = [a for a in agent_ids if a not in got]
     # Expired reservations are cleared only when one is in the way: routing already treats
     # them as free, so the common case skips this UPDATE.
     if missing and expire_stale(conn, now=now):
-        got.update({a: i for i, a in conn.execute(ins, missing)})
+        got.update(insert(missing))
     if got:
-        stamp: dict[str, Any] = {f"b_id{i}": a for i, a in enumerate(got)}
-        stamp["last_offered_at"] = now
-        conn.execute(_stamp_offered(len(got)), stamp)
+        _stamp_offered(len(got)).run(conn, (bind_value(conn, _AGENT_OFFERED, now), *got))
     return got
 
 
@@ -209,8 +222,8 @@ def answered_offer(conn: Connection, *, call_sid: str) -> tuple[str, str | None]
 
 def end_call(conn: Connection, *, call_sid: str, now: datetime, wrap_up: int) -> str | None:
     """The call is over: free everyone; the agent who had it rests for `wrap_up` seconds."""
-    ended = [a for a, state in conn.execute(_END, {"b_sid": call_sid, "b_now": now})
-             if state == "ended"]
+    rows = _END_SQL.run(conn, (bind_value(conn, _OFFER_TIME, now), call_sid)).fetchall()
+    ended = [a for a, state in rows if state == "ended"]
     if not ended:
         return None
     if wrap_up > 0:
