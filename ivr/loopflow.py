@@ -12,10 +12,11 @@ from ivr import twiml
 from ivr.calls import CALL, CallRow
 from ivr.context import FlowContext
 from ivr.prompts import say
-from routing.decide import Decision, RouteState, decide
+from routing.decide import Decision, RouteState, decide_roster
 from routing.models import Loop
+from routing.roster import load_roster
 from routing.snapshot import OrgSnapshot
-from routing.state import load_states, reserve
+from routing.state import reserve
 
 LOOP = Loop.__table__  # type: ignore[attr-defined]
 MAX_HOPS = 10  # overflow hops before voicemail, whatever the configuration says
@@ -64,8 +65,10 @@ def route_step(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: Call
     if loop is None or not loop.active:
         target = loop.overflow if loop is not None else "voicemail"
         return _overflow(ctx, conn, snap, call, vr, now, target)
-    states = load_states(conn, loop.members, now=now, tz=snap.timezone)
-    busy = {a: snap.busy.busy_until(a, now) is not None for a in loop.members}
+    # Only the exceptional members come from the database, and the calendar-busy set is shared
+    # by every decision until the next calendar boundary (CONTRACT §7; routing.roster).
+    roster = load_roster(conn, loop.members, now=now, strategy=loop.strategy, tz=snap.timezone)
+    busy = snap.busy.busy_now(now)
     open_now = snap.closed_reason(now) is None
     ahead = _ahead_in_line(conn, call, now) if call["queued_at"] is not None else 0
     last_rung = (conn.execute(_LAST_RUNG, {"b_loop": loop.id}).scalar()
@@ -76,15 +79,16 @@ def route_step(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: Call
     # call now holds one more member, so members + 1 tries always end; a fixed small number
     # would send callers to the line while members are still free (50 calls at once).
     for _ in range(len(loop.members) + 1):
-        d = decide(loop.spec(), states, busy, now=now, open_now=open_now, route=state,
-                   ahead_in_line=ahead, last_rung=last_rung, rng=ctx.rng)
+        d = decide_roster(loop.spec(), roster, busy, open_now=open_now, route=state,
+                          ahead_in_line=ahead, last_rung=last_rung, rng=ctx.rng)
         if d.kind != "dial":
             break
         attempt = int(route.get("attempt", 0)) + 1
         got = reserve(conn, call_sid=call["call_sid"], loop_id=loop.id, attempt=attempt,
                       agent_ids=d.agents, now=now, ring_timeout=d.timeout)
         if not got:
-            states = load_states(conn, loop.members, now=now, tz=snap.timezone)
+            roster = load_roster(conn, loop.members, now=now, strategy=loop.strategy,
+                                 tz=snap.timezone)
             continue
         tried = [] if d.new_round else list(state.tried)
         route.update(attempt=attempt, tried=tried + [a for a in d.agents if a in got])
