@@ -113,7 +113,9 @@ def first_untried(
     """(first member in strategy order not in `tried` or None, first in strategy order).
 
     The one-at-a-time strategies need only these two of `order(...)`'s list; `offerable` must
-    not be empty. `excluded` is everyone not offerable (round_robin walks `members`).
+    not be empty. `excluded` is everyone not offerable (round_robin walks `members`). Keys:
+    a member missing from `last_answered` never answered, one missing from `answered_today`
+    (or with 0) answered none today.
     """
     if strategy == "linear" or (strategy == "round_robin"
                                 and (last_rung is None or last_rung not in members)):
@@ -133,10 +135,15 @@ def first_untried(
             untried = min(rest, key=last_answered.__getitem__) if rest else None
         return untried, head
     if strategy == "fewest_calls":
-        count = answered_today.get
-        head = min(offerable, key=lambda a: count(a, 0))
-        rest = [a for a in offerable if a not in tried]
-        return (min(rest, key=lambda a: count(a, 0)) if rest else None), head
+        # As least_recent: those who answered none today come first, in file order.
+        calls = answered_today.get
+        none_yet = [a for a in offerable if not calls(a)]
+        head = none_yet[0] if none_yet else min(offerable, key=answered_today.__getitem__)
+        untried = next((a for a in none_yet if a not in tried), None)
+        if untried is None:
+            rest = [a for a in offerable if calls(a) and a not in tried]
+            untried = min(rest, key=answered_today.__getitem__) if rest else None
+        return untried, head
     if strategy == "random":
         ids = list(offerable)
         (rng or random.Random()).shuffle(ids)  # the same draws as `order`

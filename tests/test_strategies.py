@@ -260,6 +260,7 @@ def test_id_based_picks_are_order_s_first_untried_and_first(loop, strategy: str,
         strategy, ids, set(tried), members=members, excluded=set(members) - set(ids),
         last_answered={c.agent_id: c.last_answered_at for c in offerable
                        if c.last_answered_at is not None},
-        answered_today={c.agent_id: c.answered_today for c in offerable if c.answered_today},
+        # zeros included here; Roster.from_states leaves them out (tests/test_decide.py)
+        answered_today={c.agent_id: c.answered_today for c in offerable},
         last_rung=last_rung, rng=random.Random(seed))
     assert got == (next((a for a in want if a not in tried), None), want[0])
