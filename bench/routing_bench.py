@@ -182,6 +182,9 @@ def main() -> None:
               f"{step.total_seconds():g} s apart: {t.recomputes} full recomputes, "
               f"{t.advances} span boundaries passed one by one)")
     print(f"routing busy_set_full_recompute_ms {recompute_ms(fx):.2f}")
+    print(f"routing loop_at_now members {args.members}, exceptional rows "
+          f"{len(exceptional_rows(fx, NOW))}, calendar-busy {len(fx.index.busy_now(NOW))}, "
+          f"ringall idle keys {len(key_rows(fx, 'ringall'))}")
     for strategy in ("linear", "least_recent", "fewest_calls", "round_robin", "random"):
         ms = time_decisions(fx, strategy=strategy, repeat=args.repeat // 2).median
         print(f"routing median_ms_{strategy} {ms:.2f}")
