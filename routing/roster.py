@@ -81,7 +81,7 @@ def load_roster(conn: Connection, members: Sequence[str], *, now: datetime, stra
     params: dict[str, Any] = {f"b_id{i}": a for i, a in enumerate(members)}
     params["b_now"] = now
     exceptional = conn.execute(_for_members(_EXCEPTIONAL, len(members)), params).all()
-    keys: list[Any] = []
+    keys: Sequence[Any] = ()
     stmt = _KEYS.get(strategy)
     # ringall needs its key only to choose ten among more than ten offerable members.
     if stmt is not None and (strategy != "ringall"
