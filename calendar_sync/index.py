@@ -6,16 +6,18 @@ merged into sorted, non-overlapping spans, kept as integer epoch microseconds in
 contiguous machine integers, where lists of datetime objects scattered over the heap made every
 bisect a run of CPU cache misses (bench/README-section.md).
 
-`busy_now(now)` answers for every agent at once. It keeps the set of agents blocked now together
-with the interval of time over which that set stays the same (from the last span boundary at or
-before `now` to the next one after it, across all agents). Decisions inside that interval reuse
-the set as it is; when `now` passes the next boundary, the boundaries passed are applied one by
-one from a single sorted list of every agent's boundaries; when `now` goes back in time (or
-jumps far ahead), the set is recomputed with one bisect per agent.
+`busy_now(now)` answers for every agent at once. It keeps the set of agents blocked now, the
+instant it was computed for, and each agent's next span boundary (start or end) in a heap.
+Decisions from that instant up to the earliest of those boundaries reuse the set as it is;
+when `now` passes boundaries, only the agents whose boundary passed are looked at again (one
+bisect each); when `now` goes back before the computation time, the set is recomputed with one
+bisect per agent. Building the index stays as cheap as before: a snapshot reload builds it in
+the request path (routing.snapshot), so there is no global sorted list of every boundary.
 """
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
@@ -30,7 +32,6 @@ from calendar_sync.models import BusyInterval, CalendarSource
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _NEVER = datetime.max.replace(tzinfo=UTC)
-_ALWAYS = datetime.min.replace(tzinfo=UTC)
 
 
 def _utc(dt: datetime) -> datetime:
@@ -86,10 +87,10 @@ class _Now:
     without a lock: each reads one consistent _Now, and a thread that moves on publishes a new one.
     """
 
-    valid_from: datetime
-    valid_until: datetime
-    cursor: int  # boundaries[:cursor] are at or before valid_from
+    valid_from: datetime  # the instant this was computed for
+    valid_until: datetime  # the earliest next span boundary of any agent
     blocked: dict[str, datetime]  # agent id -> end of the span covering this time
+    heap: list[tuple[int, int]]  # (next boundary in epoch us, agent number), a heap
 
 
 class BusyIndex:
@@ -99,33 +100,26 @@ class BusyIndex:
                  last_success: dict[str, datetime | None] | None = None) -> None:
         spans: dict[str, list[tuple[int, int]]] = {}
         self._agents: dict[str, AgentBlocks] = {}
+        agents = self._agents
         for agent_id, start, end, blocks, note in rows:
-            blk = self._agents.setdefault(agent_id, AgentBlocks())
-            if blocks:
-                spans.setdefault(agent_id, []).append((_micros(start), _micros(end)))
+            blk = agents.get(agent_id)
+            if blk is None:  # not setdefault: that would build an AgentBlocks per row
+                blk = agents[agent_id] = AgentBlocks()
+            if blocks:  # _micros inlined: a big organisation stores 100,000s of intervals
+                if start.tzinfo is None:
+                    start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
+                spans.setdefault(agent_id, []).append(((start - _EPOCH) // _US,
+                                                       (end - _EPOCH) // _US))
             if note:
                 blk.notes.append((_utc(start), _utc(end), note))
-        events: list[tuple[int, int, str]] = []  # (time, 1 start | 0 end, agent)
         for agent_id, agent_spans in spans.items():
             blk = self._agents[agent_id]
             blk.starts, blk.ends = _merge(agent_spans)
-            events.extend((s, 1, agent_id) for s in blk.starts)
-            events.extend((e, 0, agent_id) for e in blk.ends)
-        # One sorted list of every boundary, for moving `busy_now` forward boundary by boundary.
-        # Sorted by time only matters; an agent's own spans never touch (merged above).
-        events.sort()
-        self._times: array[int] = array("q", (t for t, _, _ in events))
-        # For a start: the span's end as a datetime (what busy_now maps to); for an end: None.
-        self._changes: list[tuple[str, datetime | None]] = []
-        for t, kind, agent_id in events:
-            if kind:
-                blk = self._agents[agent_id]
-                self._changes.append((agent_id, _at(blk.until(t) or t)))
-            else:
-                self._changes.append((agent_id, None))
+        # The agents with blocking spans, numbered for the heap of next boundaries.
+        self._blocking = [(a, blk) for a, blk in self._agents.items() if blk.starts]
         self._now: _Now | None = None
         self.recomputes = 0  # full recomputes of busy_now (the bench reports them)
-        self.advances = 0  # boundaries applied one by one
+        self.advances = 0  # agents looked at again as their span boundary passed
         self.last_success: dict[str, datetime | None] = last_success or {}
 
     def busy_until(self, agent_id: str, now: datetime) -> datetime | None:
@@ -143,42 +137,52 @@ class BusyIndex:
         cur = self._now
         if cur is not None and cur.valid_from <= now < cur.valid_until:
             return cur.blocked
-        t = _micros(now)
         if cur is not None and now >= cur.valid_until:
-            stop = bisect_right(self._times, t)
-            # Apply the boundaries passed, unless that is more work than starting over.
-            if stop - cur.cursor <= len(self._agents):
-                self._now = self._advance(cur, stop)
-                return self._now.blocked
-        self._now = self._recompute(t)
+            self._now = self._advance(cur, now)
+        else:
+            self._now = self._recompute(now)
         return self._now.blocked
 
-    def _window(self, cursor: int) -> tuple[datetime, datetime]:
-        times = self._times
-        start = _at(times[cursor - 1]) if cursor else _ALWAYS
-        end = _at(times[cursor]) if cursor < len(times) else _NEVER
-        return start, end
+    def _look(self, number: int, t: int, blocked: dict[str, datetime]) -> int | None:
+        """Set one agent's entry in `blocked` for time t; returns their next boundary."""
+        agent_id, blk = self._blocking[number]
+        i = bisect_right(blk.starts, t)
+        if i and t < blk.ends[i - 1]:
+            blocked[agent_id] = _at(blk.ends[i - 1])
+            return blk.ends[i - 1]
+        blocked.pop(agent_id, None)
+        return blk.starts[i] if i < len(blk.starts) else None
 
-    def _advance(self, cur: _Now, stop: int) -> _Now:
-        blocked = dict(cur.blocked)  # a copy: other threads may still read the old one
-        for agent_id, until in self._changes[cur.cursor:stop]:
-            if until is None:
-                blocked.pop(agent_id, None)
+    def _advance(self, cur: _Now, now: datetime) -> _Now:
+        t = _micros(now)
+        # Copies: other threads may still read the old ones.
+        blocked, heap = dict(cur.blocked), list(cur.heap)
+        while heap and heap[0][0] <= t:
+            number = heap[0][1]
+            nxt = self._look(number, t, blocked)
+            if nxt is None:
+                heapq.heappop(heap)
             else:
-                blocked[agent_id] = until
-        self.advances += stop - cur.cursor
-        return _Now(*self._window(stop), stop, blocked)
+                heapq.heapreplace(heap, (nxt, number))
+            self.advances += 1
+        return _Now(now, _at(heap[0][0]) if heap else _NEVER, blocked, heap)
 
-    def _recompute(self, t: int) -> _Now:
+    def _recompute(self, now: datetime) -> _Now:
+        t = _micros(now)
         blocked: dict[str, datetime] = {}
-        for agent_id, blk in self._agents.items():
-            if blk.starts:
-                end = blk.until(t)
-                if end is not None:
-                    blocked[agent_id] = _at(end)
+        heap: list[tuple[int, int]] = []
+        # _look inlined: this runs once per agent with blocking spans.
+        for number, (agent_id, blk) in enumerate(self._blocking):
+            starts = blk.starts
+            i = bisect_right(starts, t)
+            if i and t < (end := blk.ends[i - 1]):
+                blocked[agent_id] = _EPOCH + timedelta(microseconds=end)
+                heap.append((end, number))
+            elif i < len(starts):
+                heap.append((starts[i], number))
+        heapq.heapify(heap)
         self.recomputes += 1
-        cursor = bisect_right(self._times, t)
-        return _Now(*self._window(cursor), cursor, blocked)
+        return _Now(now, _at(heap[0][0]) if heap else _NEVER, blocked, heap)
 
     def notes(self, agent_id: str, now: datetime) -> list[str]:
         """Non-blocking notes (such as all_day_free) for spans covering now."""
