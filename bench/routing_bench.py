@@ -180,7 +180,7 @@ def main() -> None:
         print(f"routing mean_ms_{name} {t.mean:.2f} (median {t.median:.2f}, worst "
               f"{t.worst:.2f}; busy set over {args.repeat} decisions "
               f"{step.total_seconds():g} s apart: {t.recomputes} full recomputes, "
-              f"{t.advances} span boundaries passed one by one)")
+              f"{t.advances} span boundaries passed, one agent looked at again for each)")
     print(f"routing busy_set_full_recompute_ms {recompute_ms(fx):.2f}")
     print(f"routing loop_at_now members {args.members}, exceptional rows "
           f"{len(exceptional_rows(fx, NOW))}, calendar-busy {len(fx.index.busy_now(NOW))}, "
