@@ -40,8 +40,8 @@ def fill(engine: Engine, n: int, seed: int, prefix: str = "a") -> list[str]:
         if kind is not None:
             live = kind in ("ringing", "on_call", "expired")
             offers.append(dict(
-                call_sid=f"CA{prefix}{i:031d}", agent_id=a, state="ringing" if kind == "expired" else kind,
-                live=live, created_at=NOW - 60 * S,
+                call_sid=f"CA{prefix}{i:031d}", agent_id=a,
+                state="ringing" if kind == "expired" else kind, live=live, created_at=NOW - 60 * S,
                 expires_at=NOW - S if kind == "expired" else NOW + 60 * S))
     with engine.begin() as conn:
         conn.execute(insert(Agent.__table__), agents)  # type: ignore[attr-defined]
