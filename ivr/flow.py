@@ -50,7 +50,7 @@ def _menu(ctx: FlowContext, snap: OrgSnapshot, play: int, prefix: str | None = N
         name=snap.name, name_en=snap.name_en, prompts=snap.config.get("prompts") or {},
         menu=[(d, snap.loops[lp].name) for d, lp in snap.menu.items() if lp in snap.loops],
         english_digit=snap.english[0] if snap.english else None)
-    return str(twiml.gather_menu(pieces, ctx.url("menu", play=play), prefix=prefix))
+    return twiml.render(twiml.gather_menu(pieces, ctx.url("menu", play=play), prefix=prefix))
 
 
 def voice(ctx: FlowContext, form: dict[str, str]) -> Answer:
@@ -83,7 +83,7 @@ def voice(ctx: FlowContext, form: dict[str, str]) -> Answer:
             save_call(conn, call)
             return _menu(ctx, snap, 1), "menu"
         save_call(conn, call)
-        return str(vr), stage
+        return twiml.render(vr), stage
 
     return answer_once(ctx.engine, call_sid=call_sid, step="voice", now=now, fn=step)
 
@@ -150,7 +150,7 @@ def menu(ctx: FlowContext, form: dict[str, str], play: int) -> Answer:
             else:
                 stage = enter_loop(ctx, conn, snap, call, default, vr, now)
         save_call(conn, call)
-        return str(vr), stage
+        return twiml.render(vr), stage
 
     return answer_call_once(ctx.engine, call_sid=call_sid, step=f"menu?play={play}",
                             now=ctx.clock(), fn=step)
@@ -176,7 +176,7 @@ def dial_action(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
             # Gone, or its status callback came first (the caller hung up while it rang):
             # routing on would reserve agents for nobody until the reservations expire.
             vr.hangup()
-            return str(vr), "ended"
+            return twiml.render(vr), "ended"
         answered = answered_offer(conn, call_sid=call_sid)
         if answered is not None:
             agent_id, loop_id = answered
@@ -186,7 +186,7 @@ def dial_action(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
                      queued_at=None)
             save_call(conn, call)
             vr.hangup()
-            return str(vr), "connected"
+            return twiml.render(vr), "connected"
         release_ringing(conn, call_sid=call_sid, now=now)
         if call["kind"] == "direct" and call["direct_agent_id"] and not call["loop_id"]:
             agent = snap.agents.get(call["direct_agent_id"])
@@ -196,7 +196,7 @@ def dial_action(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
         else:
             stage = after_no_answer(ctx, conn, snap, call, attempt, vr, now)
         save_call(conn, call)
-        return str(vr), stage
+        return twiml.render(vr), stage
 
     return answer_call_once(ctx.engine, call_sid=call_sid, step=f"dial?a={attempt}",
                             now=ctx.clock(), fn=step)
@@ -213,10 +213,10 @@ def wait(ctx: FlowContext, form: dict[str, str], attempt: int, waits: int) -> An
             return voice_fresh(ctx, conn, snap, form, now)
         if call["ended_at"] is not None:  # hung up while on hold: nobody to offer agents for
             vr.hangup()
-            return str(vr), "ended"
+            return twiml.render(vr), "ended"
         stage = after_wait(ctx, conn, snap, call, vr, now)
         save_call(conn, call)
-        return str(vr), stage
+        return twiml.render(vr), stage
 
     return answer_call_once(ctx.engine, call_sid=call_sid, step=f"wait?a={attempt}&w={waits}",
                             now=ctx.clock(), fn=step)
@@ -237,7 +237,7 @@ def whisper(ctx: FlowContext, form: dict[str, str], offer_id: int) -> Answer:
         loop = snap.loops.get(offer.loop_id) if offer is not None and offer.loop_id else None
         source = loop.name if loop else "din direktelinje"
         text = WHISPER.format(source=source, lang=WHISPER_LANG.get(lang, ""))
-        return str(twiml.whisper(text, ctx.url("whisper/confirm", o=offer_id))), "whisper"
+        return twiml.render(twiml.whisper(text, ctx.url("whisper/confirm", o=offer_id))), "whisper"
 
     return answer_once(ctx.engine, call_sid=leg, step=f"whisper?o={offer_id}",
                        now=ctx.clock(), fn=step)
@@ -252,17 +252,17 @@ def whisper_confirm(ctx: FlowContext, form: dict[str, str], offer_id: int) -> An
         vr = VoiceResponse()
         if not pressed:
             vr.hangup()
-            return str(vr), "whisper"
+            return twiml.render(vr), "whisper"
         snap = ctx.cache.get()
         got = confirm(conn, offer_id=offer_id, now=now, tz=snap.timezone)
         if got is None:
             twiml.add_say(vr, "nb", say("nb", "already_answered"))
             vr.hangup()
-            return str(vr), "whisper"
+            return twiml.render(vr), "whisper"
         call_sid, _loop, agent_id = got
         conn.execute(update(CALL).where(CALL.c.call_sid == call_sid).values(
             answered_by=agent_id, stage="connected", queued_at=None))
-        return str(vr), "connected"  # an empty <Response/> bridges the call
+        return twiml.render(vr), "connected"  # an empty <Response/> bridges the call
 
     return answer_once(ctx.engine, call_sid=leg, step=f"whisper/confirm?o={offer_id}",
                        now=ctx.clock(), fn=step)
@@ -289,7 +289,7 @@ def recorded(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
             save_call(conn, call)
         twiml.add_say(vr, lang, say(lang, "thanks"))
         vr.hangup()
-        return str(vr), call["stage"] if call else "voicemail"
+        return twiml.render(vr), call["stage"] if call else "voicemail"
 
     return answer_call_once(ctx.engine, call_sid=call_sid, step=f"recorded?a={attempt}",
                             now=ctx.clock(), fn=step)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from ivr.prompts import LANG, say
@@ -90,3 +92,76 @@ def fallback(public_base: str) -> str:
     add_say(vr, "nb", say("nb", "error"))
     voicemail(vr, "nb", f"{public_base}/twilio/recorded?fallback=1")
     return str(vr)
+
+
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def _text(text: str) -> str:
+    # ElementTree's _escape_cdata.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _attr(text: str) -> str:
+    # ElementTree's _escape_attrib.
+    text = _text(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
+
+
+def _render(node: TwiML, out: list[str]) -> None:
+    out.append("<" + node.name)
+    for key in sorted(node.attrs):
+        value = node.attrs[key]
+        value = str(value).lower() if isinstance(value, bool) else str(value)
+        out.append(f' {key}="{_attr(value)}"')
+    text = node.value
+    if isinstance(text, dict):
+        text = json.dumps(text)
+    # As TwiML.xml(): a string among the verbs is the text, or the tail of the verb before it.
+    children: list[list[TwiML | str | None]] = []
+    for verb in node.verbs:
+        if isinstance(verb, str):
+            if children:
+                children[-1][1] = verb
+            else:
+                text = verb
+        else:
+            children.append([verb, None])
+    if not text and not children:
+        out.append(" />")
+        return
+    out.append(">")
+    if text:
+        out.append(_text(text))
+    for child, tail in children:
+        _render(child, out)  # type: ignore[arg-type]
+        if tail:
+            out.append(_text(tail))  # type: ignore[arg-type]
+    out.append(f"</{node.name}>")
+
+
+def render(node: TwiML) -> str:
+    """The same text as str(node), twilio's TwiML.to_xml(), for answers on the hot path.
+
+    A hand-written serializer, on purpose: to_xml builds an ElementTree and runs its
+    serializer, which is pure Python and took about 60 us per answer, as much as three SQL
+    statements of the step (bench/README-section.md). This walks the same twilio TwiML objects
+    and escapes as ElementTree does; tests/test_twiml_render.py holds it to str() byte for byte.
+    """
+    out = [_DECLARATION]
+    _render(node, out)
+    return "".join(out)
