@@ -40,12 +40,11 @@ def create_app(
 
     from fastapi import Response
 
+    from identity.router import build_router as identity_router
     from ivr.context import FlowContext
     from ivr.music import hold_wav
     from ivr.router import build_router as ivr_router
     from routing.snapshot import SnapshotCache
-
-    from identity.router import build_router as identity_router
 
     cache = SnapshotCache(engine, default_tz=settings.timezone,
                           always_open=settings.always_open)

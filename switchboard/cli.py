@@ -1,4 +1,7 @@
-"""The `switchboard` command line (CONTRACT §2). Every verb that touches the database migrates it."""
+"""The `switchboard` command line (CONTRACT §2).
+
+Every verb that touches the database migrates it first.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +65,8 @@ def serve(
 
 @app.command()
 def call(
-    to: str = typer.Option(..., "--to", help="the number called (the switchboard or a direct line)"),
+    to: str = typer.Option(..., "--to",
+                           help="the number called (the switchboard or a direct line)"),
     from_: str = typer.Option("+4791234567", "--from", help="the caller's number"),
     press: str = typer.Option("", "--press", help="one digit per <Gather> in turn; w = silence"),
     dial_status: str = typer.Option("no-answer", "--dial-status",
@@ -94,7 +98,7 @@ def call(
 
 @agents_app.command("token")
 def agents_token(agent_id: str) -> None:
-    """Print a new bearer token for AGENT_ID; only its hash is stored (the old one stops working)."""
+    """Print a new bearer token for AGENT_ID; only its hash is stored (the old one stops)."""
     from sqlalchemy import update
 
     from routing.models import Agent
