@@ -7,7 +7,7 @@ import phonenumbers
 # What carriers and Twilio put in From when the caller withholds the number.
 WITHHELD = frozenset({"", "anonymous", "restricted", "private", "unknown", "unavailable",
                       "withheld", "blocked", "+266696687", "+86282452253", "+7378742833",
-                      "+2562533"})
+                      "+2562533", "+8656696"})
 
 
 def normalise(raw: str | None, region: str = "NO") -> str | None:

@@ -9,20 +9,23 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from identity.phone import WITHHELD
 from tickets.models import Ticket
 
 TICKET = Ticket.__table__  # type: ignore[attr-defined]
 MIN_SECONDS_IN_LOOP = 5  # a caller who hangs up sooner is counted but gets no ticket
-# Caller IDs Twilio uses for withheld numbers, besides text such as "anonymous".
-WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"}
 
 
 def callable_number(raw: str | None) -> str | None:
-    """The caller's number in E.164, or None when it is withheld or not a number."""
+    """The caller's number in E.164, or None when it is withheld or not a number.
+
+    Laxer than identity.phone.normalise (a *possible* number is enough): a callback to a
+    number in a range phonenumbers does not know yet is better than no callback at all.
+    """
     if not raw:
         return None
     raw = raw.strip()
-    if raw in WITHHELD or not any(ch.isdigit() for ch in raw):
+    if raw.lower() in WITHHELD or not any(ch.isdigit() for ch in raw):
         return None
     try:
         num = phonenumbers.parse(raw, "NO")
