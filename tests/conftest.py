@@ -61,3 +61,11 @@ def pg_url():
     name, url = pg.create_database()
     yield url
     pg.drop_database(name)
+
+
+@pytest.fixture
+def world(settings: Settings, engine):  # type: ignore[no-untyped-def]
+    """The identity API tests' world: the demo register, two agents and a client."""
+    from tests.test_identity_helpers import make_world
+
+    return make_world(settings, engine)

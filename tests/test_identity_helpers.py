@@ -7,10 +7,13 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from identity import router as identity_router
+from identity.models import AuditEntry
 from identity.pii import PiiHasher
 from identity.register import parse_csv, store
+from identity.scripts import GENERIC_FAILURE
 from ivr.models import Call
 from routing.models import Agent
 from switchboard.app import create_app
@@ -97,3 +100,27 @@ def make_client(settings: Settings, engine: Engine, now: dt.datetime = NOW) -> T
     app = create_app(settings, engine)
     app.dependency_overrides[identity_router.clock] = lambda: now
     return TestClient(app)
+
+
+def make_world(settings, engine):  # type: ignore[no-untyped-def]
+    """A register, two agents with tokens and a client (the `world` fixture in conftest)."""
+    load_register(engine, settings)
+    token = add_agent(engine, "may.tove")
+    other = add_agent(engine, "janet")
+    client = make_client(settings, engine)
+    return {"engine": engine, "client": client, "token": token, "other": other}
+
+
+def desk(world, sid: str, from_number: str | None) -> Desk:  # type: ignore[no-untyped-def]
+    add_call(world["engine"], sid, from_number=from_number)
+    return Desk(world["client"], world["token"], sid)
+
+
+def audit_rows(engine, sid: str) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+    with session_scope(engine) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.call_sid == sid)).all())
+
+
+def assert_generic(resp) -> None:  # type: ignore[no-untyped-def]
+    assert resp.status_code == 409
+    assert resp.json()["detail"] == GENERIC_FAILURE
