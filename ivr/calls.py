@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ivr.models import Call, CallStep
+from ivr.txn import StepTransactions
 from switchboard.db import DriverSQL, bind_value, decode_row
 
 CALL = Call.__table__  # type: ignore[attr-defined]
@@ -111,42 +112,43 @@ def _store(conn: Connection, call_sid: str, step: str, answer: Answer, now: date
                              bind_value(conn, _CREATED_AT, now)))
 
 
-def _stored(engine: Engine, call_sid: str, step: str) -> Answer | None:
+def _stored(tx: StepTransactions, call_sid: str, step: str) -> Answer | None:
     """The answer a concurrent run of the same step stored (it won the race), if any."""
-    with engine.connect() as conn:
+    with tx.begin() as conn:
         got = _ANSWERED.run(conn, (call_sid, step)).fetchone()
     return (got[0], got[1]) if got is not None else None
 
 
-def answer_once(engine: Engine, *, call_sid: str, step: str, now: datetime,
+def answer_once(tx: StepTransactions, *, call_sid: str, step: str, now: datetime,
                 fn: StepFn) -> Answer:
     """Run a step at most once per (call, step): a retry gets the stored TwiML back.
 
-    The look-up, the step's reads, its writes and the stored answer are one transaction.
+    The look-up, the step's reads, its writes and the stored answer are one transaction
+    (`ivr.txn`: on SQLite it commits with the other steps of the same turn of the loop).
     """
     step = step[:255]
     try:
-        with engine.begin() as conn:
+        with tx.begin() as conn:
             got = _ANSWERED.run(conn, (call_sid, step)).fetchone()
             if got is not None:
                 return got[0], got[1]
             answer = fn(conn, now)
             _store(conn, call_sid, step, answer, now)
         return answer
-    except _integrity_errors(engine):
+    except _integrity_errors(tx.engine):
         # A concurrent retry of the same step won the race: give its answer.
-        stored = _stored(engine, call_sid, step)
+        stored = _stored(tx, call_sid, step)
         if stored is None:
             raise
         return stored
 
 
-def answer_call_once(engine: Engine, *, call_sid: str, step: str, now: datetime,
+def answer_call_once(tx: StepTransactions, *, call_sid: str, step: str, now: datetime,
                      fn: CallStepFn) -> Answer:
     """answer_once for a step that starts from the call's row (None when there is none)."""
     step = step[:255]
     try:
-        with engine.begin() as conn:
+        with tx.begin() as conn:
             cur = _LOAD_CALL_AND_ANSWER.run(conn, (step, call_sid))
             row = cur.fetchone()
             call = None
@@ -161,8 +163,8 @@ def answer_call_once(engine: Engine, *, call_sid: str, step: str, now: datetime,
             answer = fn(conn, now, call)
             _store(conn, call_sid, step, answer, now)
         return answer
-    except _integrity_errors(engine):
-        stored = _stored(engine, call_sid, step)
+    except _integrity_errors(tx.engine):
+        stored = _stored(tx, call_sid, step)
         if stored is None:
             raise
         return stored

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.engine import Engine
 
+from ivr.txn import StepTransactions
 from routing.snapshot import SnapshotCache
 from switchboard.settings import Settings
 
@@ -28,6 +29,10 @@ class FlowContext:
     cache: SnapshotCache
     clock: Callable[[], datetime] = utcnow
     rng: random.Random = field(default_factory=random.Random)
+    tx: StepTransactions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tx = StepTransactions(self.engine)
 
     def url(self, path: str, **query: object) -> str:
         """An absolute URL under PUBLIC_URL for TwiML to point at."""

@@ -85,7 +85,7 @@ def voice(ctx: FlowContext, form: dict[str, str]) -> Answer:
         save_call(conn, call)
         return twiml.render(vr), stage
 
-    return answer_once(ctx.engine, call_sid=call_sid, step="voice", now=now, fn=step)
+    return answer_once(ctx.tx, call_sid=call_sid, step="voice", now=now, fn=step)
 
 
 def _direct(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: CallRow,
@@ -152,7 +152,7 @@ def menu(ctx: FlowContext, form: dict[str, str], play: int) -> Answer:
         save_call(conn, call)
         return twiml.render(vr), stage
 
-    return answer_call_once(ctx.engine, call_sid=call_sid, step=f"menu?play={play}",
+    return answer_call_once(ctx.tx, call_sid=call_sid, step=f"menu?play={play}",
                             now=ctx.clock(), fn=step)
 
 
@@ -198,7 +198,7 @@ def dial_action(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
         save_call(conn, call)
         return twiml.render(vr), stage
 
-    return answer_call_once(ctx.engine, call_sid=call_sid, step=f"dial?a={attempt}",
+    return answer_call_once(ctx.tx, call_sid=call_sid, step=f"dial?a={attempt}",
                             now=ctx.clock(), fn=step)
 
 
@@ -218,7 +218,7 @@ def wait(ctx: FlowContext, form: dict[str, str], attempt: int, waits: int) -> An
         save_call(conn, call)
         return twiml.render(vr), stage
 
-    return answer_call_once(ctx.engine, call_sid=call_sid, step=f"wait?a={attempt}&w={waits}",
+    return answer_call_once(ctx.tx, call_sid=call_sid, step=f"wait?a={attempt}&w={waits}",
                             now=ctx.clock(), fn=step)
 
 
@@ -239,7 +239,7 @@ def whisper(ctx: FlowContext, form: dict[str, str], offer_id: int) -> Answer:
         text = WHISPER.format(source=source, lang=WHISPER_LANG.get(lang, ""))
         return twiml.render(twiml.whisper(text, ctx.url("whisper/confirm", o=offer_id))), "whisper"
 
-    return answer_once(ctx.engine, call_sid=leg, step=f"whisper?o={offer_id}",
+    return answer_once(ctx.tx, call_sid=leg, step=f"whisper?o={offer_id}",
                        now=ctx.clock(), fn=step)
 
 
@@ -264,7 +264,7 @@ def whisper_confirm(ctx: FlowContext, form: dict[str, str], offer_id: int) -> An
             answered_by=agent_id, stage="connected", queued_at=None))
         return twiml.render(vr), "connected"  # an empty <Response/> bridges the call
 
-    return answer_once(ctx.engine, call_sid=leg, step=f"whisper/confirm?o={offer_id}",
+    return answer_once(ctx.tx, call_sid=leg, step=f"whisper/confirm?o={offer_id}",
                        now=ctx.clock(), fn=step)
 
 
@@ -291,7 +291,7 @@ def recorded(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
         vr.hangup()
         return twiml.render(vr), call["stage"] if call else "voicemail"
 
-    return answer_call_once(ctx.engine, call_sid=call_sid, step=f"recorded?a={attempt}",
+    return answer_call_once(ctx.tx, call_sid=call_sid, step=f"recorded?a={attempt}",
                             now=ctx.clock(), fn=step)
 
 
@@ -309,7 +309,7 @@ def status(ctx: FlowContext, form: dict[str, str]) -> str:
     if call_status not in FINAL_STATUSES or not call_sid:
         return vr
     now = ctx.clock()
-    with ctx.engine.begin() as conn:
+    with ctx.tx.begin() as conn:
         call = load_call(conn, call_sid)
         if call is None or call["ended_at"] is not None:
             return vr

@@ -53,14 +53,18 @@ def build_router(ctx: FlowContext) -> APIRouter:
     signed = TwilioSignature(settings.twilio_auth_token.get_secret_value(), settings.public_base)
     router = APIRouter(prefix="/twilio", tags=["twilio"])
 
-    def run(fn: Callable[[], tuple[str, str | None]]) -> Response:
-        try:
+    def failed(exc: Exception) -> Response:
+        log.error("webhook step failed (%s); answering with the fallback TwiML",
+                  type(exc).__name__)
+        return Response(fallback(settings.public_base), media_type=TWIML,
+                        headers={"X-Switchboard-Stage": "fallback"})
+
+    async def run(fn: Callable[[], tuple[str, str | None]]) -> Response:
+        try:  # the caller must hear something whatever broke
             body, stage = fn()
-        except Exception as exc:  # the caller must hear something whatever broke
-            log.error("webhook step failed (%s); answering with the fallback TwiML",
-                      type(exc).__name__)
-            return Response(fallback(settings.public_base), media_type=TWIML,
-                            headers={"X-Switchboard-Stage": "fallback"})
+            await ctx.tx.committed()  # never answer before the step is stored (ivr.txn)
+        except Exception as exc:
+            return failed(exc)
         return Response(body, media_type=TWIML, headers={"X-Switchboard-Stage": stage or ""})
 
     def need_sid(form: dict[str, str]) -> Response | None:
@@ -78,6 +82,7 @@ def build_router(ctx: FlowContext) -> APIRouter:
         form = await signed(request)
         try:
             body = flow.status(ctx, form)
+            await ctx.tx.committed()
         except Exception as exc:
             log.error("status callback failed (%s)", type(exc).__name__)
             body = str(VoiceResponse())
@@ -87,36 +92,36 @@ def build_router(ctx: FlowContext) -> APIRouter:
     async def menu(request: Request) -> Response:
         form = await signed(request)
         play = query_int(request, "play", 1, ge=1, le=99)
-        return need_sid(form) or run(lambda: flow.menu(ctx, form, play))
+        return need_sid(form) or await run(lambda: flow.menu(ctx, form, play))
 
     @router.post("/voice")
     async def voice(request: Request) -> Response:
         form = await signed(request)
-        return need_sid(form) or run(lambda: flow.voice(ctx, form))
+        return need_sid(form) or await run(lambda: flow.voice(ctx, form))
 
     @router.post("/dial")
     async def dial(request: Request) -> Response:
         form = await signed(request)
         a = query_int(request, "a", 0)
-        return need_sid(form) or run(lambda: flow.dial_action(ctx, form, a))
+        return need_sid(form) or await run(lambda: flow.dial_action(ctx, form, a))
 
     @router.post("/wait")
     async def wait(request: Request) -> Response:
         form = await signed(request)
         a, w = query_int(request, "a", 0), query_int(request, "w", 0)
-        return need_sid(form) or run(lambda: flow.wait(ctx, form, a, w))
+        return need_sid(form) or await run(lambda: flow.wait(ctx, form, a, w))
 
     @router.post("/whisper")
     async def whisper(request: Request) -> Response:
         form = await signed(request)
         o = query_int(request, "o", None)
-        return run(lambda: flow.whisper(ctx, form, o))
+        return await run(lambda: flow.whisper(ctx, form, o))
 
     @router.post("/whisper/confirm")
     async def whisper_confirm(request: Request) -> Response:
         form = await signed(request)
         o = query_int(request, "o", None)
-        return run(lambda: flow.whisper_confirm(ctx, form, o))
+        return await run(lambda: flow.whisper_confirm(ctx, form, o))
 
     @router.post("/recorded")
     async def recorded(request: Request) -> Response:
@@ -127,6 +132,6 @@ def build_router(ctx: FlowContext) -> APIRouter:
             vr.say("Takk for beskjeden. Ha det bra.", language="nb-NO")
             vr.hangup()
             return Response(str(vr), media_type=TWIML)
-        return run(lambda: flow.recorded(ctx, form, a))
+        return await run(lambda: flow.recorded(ctx, form, a))
 
     return router
