@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ivr.models import Call, CallStep
 from ivr.txn import StepTransactions
-from switchboard.db import DriverSQL, bind_value, decode_row
+from switchboard.db import DriverSQL, bind_value, result_processors
 
 CALL = Call.__table__  # type: ignore[attr-defined]
 STEP = CallStep.__table__  # type: ignore[attr-defined]
@@ -40,11 +40,31 @@ _CREATED_AT = STEP.c.created_at
 
 
 class CallRow(dict):
-    """A call's row as a dict; `changes` collects what to write back."""
+    """A call's row as a dict; `changes` collects what to write back.
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__(data)
+    A column is decoded from the driver's value (SQLAlchemy's result processor: dates and
+    JSON are parsed) only when a step first reads it: a step reads a few of the row's
+    nineteen columns, and decoding them all cost 17 us per step (bench/README-section.md).
+    """
+
+    def __init__(self, undecoded: dict[str, tuple[Any, Any]]) -> None:
+        super().__init__()
+        self._undecoded = undecoded  # column -> (result processor or None, driver value)
         self.changes: dict[str, Any] = {}
+
+    def __missing__(self, key: str) -> Any:
+        proc, value = self._undecoded.pop(key)  # KeyError for a column the row lacks
+        if proc is not None and value is not None:
+            value = proc(value)
+        self[key] = value
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """As dict.get, decoding the column if need be."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     def set(self, **kw: Any) -> None:
         """Change fields; written at the end of the step."""
@@ -70,8 +90,9 @@ def insert_call(conn: Connection, values: dict[str, Any]) -> None:
 
 
 def _call_row(conn: Connection, cur: Any, row: Any, offset: int = 0) -> CallRow:
-    return CallRow(dict(zip(_CALL_NAMES, decode_row(conn, cur, _CALL_COLUMNS, row, offset),
-                            strict=True)))
+    procs = result_processors(conn, cur, _CALL_COLUMNS, offset)
+    return CallRow(dict(zip(_CALL_NAMES, zip(procs, row[offset:offset + len(procs)],
+                                             strict=True), strict=True)))
 
 
 def load_call(conn: Connection, call_sid: str) -> CallRow | None:

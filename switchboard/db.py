@@ -116,7 +116,8 @@ class DriverSQL:
     placeholders (psycopg gets `%s`) and `{true}`/`{false}` for boolean literals: SQLite uses
     its partial index of live offers only for the literal `live = 1`, as Core renders it.
     Values of typed columns (datetimes, JSON, booleans) go through SQLAlchemy's own type
-    processors (`bind_values`, `decode_row`), so what is stored is exactly what Core stores.
+    processors (`bind_value`, `result_processors`), so what is stored is exactly what Core
+    stores.
     """
 
     def __init__(self, sql: str) -> None:
@@ -148,9 +149,9 @@ def bind_value(conn: Connection, col: Column[Any], value: Any) -> Any:
     return value if proc is None or value is None else proc(value)
 
 
-def decode_row(conn: Connection, cur: Any, columns: tuple[Column[Any], ...],
-               row: Sequence[Any], offset: int = 0) -> list[Any]:
-    """A driver row's values for `columns` (from position `offset`) as Core would give them."""
+def result_processors(conn: Connection, cur: Any, columns: tuple[Column[Any], ...],
+                      offset: int = 0) -> list[Any]:
+    """Core's result processor (or None) for each of `columns`, read from position `offset`."""
     codes = tuple(d[1] for d in cur.description[offset:offset + len(columns)])
     key = (type(conn.dialect), columns, codes)
     procs = _RESULT.get(key)
@@ -158,5 +159,4 @@ def decode_row(conn: Connection, cur: Any, columns: tuple[Column[Any], ...],
         d = conn.dialect
         procs = _RESULT[key] = [c.type.dialect_impl(d).result_processor(d, code)
                                 for c, code in zip(columns, codes, strict=True)]
-    return [v if p is None or v is None else p(v)
-            for p, v in zip(procs, row[offset:offset + len(columns)], strict=True)]
+    return procs
