@@ -4,7 +4,7 @@ Routing asks "which of these agents are blocked now?" once per decision (CONTRAC
 may grow with members, never with members x intervals). Each agent's blocking intervals are
 merged into sorted, non-overlapping spans, kept as integer epoch microseconds in `array('q')`:
 contiguous machine integers, where lists of datetime objects scattered over the heap made every
-bisect a run of CPU cache misses (bench/README-section.md).
+bisect a run of CPU cache misses (README, Performance).
 
 `busy_now(now)` answers for every agent at once. It keeps the set of agents blocked now, the
 instant it was computed for, and each agent's next span boundary (start or end) in a heap.

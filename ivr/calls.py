@@ -2,7 +2,7 @@
 
 Every webhook runs these statements, so they go straight to the driver (`DriverSQL`, with
 SQLAlchemy's own type processors for the values): through Core they cost 13-25 us each in
-Python alone (bench/README-section.md).
+Python alone (README, Performance).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class CallRow(dict):
 
     A column is decoded from the driver's value (SQLAlchemy's result processor: dates and
     JSON are parsed) only when a step first reads it: a step reads a few of the row's
-    nineteen columns, and decoding them all cost 17 us per step (bench/README-section.md).
+    nineteen columns, and decoding them all cost 17 us per step (README, Performance).
     """
 
     def __init__(self, undecoded: dict[str, tuple[Any, Any]]) -> None:

@@ -23,7 +23,7 @@ LOOP = Loop.__table__  # type: ignore[attr-defined]
 MAX_HOPS = 10  # overflow hops before voicemail, whatever the configuration says
 STALE_IN_LINE = 60  # seconds: a waiting caller not seen for this long no longer holds a place
 # Every routing step counts the line: hand-written SQL on the driver (switchboard.db.DriverSQL)
-# saves Core's 13-25 us of Python per execution (bench/README-section.md).
+# saves Core's 13-25 us of Python per execution (README, Performance).
 _AHEAD = DriverSQL(
     "SELECT count(*) FROM call WHERE loop_id = ? AND stage = 'queue' AND ended_at IS NULL"
     " AND call_sid != ? AND queued_at < ? AND last_seen_at > ?")

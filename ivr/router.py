@@ -7,7 +7,7 @@ error page or silence, even when the database is down.
 
 The routes take the bare `Request` and read their few query integers themselves instead of
 declaring `Depends(...)` and `Query(...)` parameters: FastAPI's dependency and parameter
-resolution cost about 0.1 ms per webhook, a tenth of a menu step (bench/README-section.md).
+resolution cost about 0.1 ms per webhook, a tenth of a menu step (README, Performance).
 The signature check is the same `TwilioSignature` as before and still runs first, and a bad
 query integer still gets FastAPI's 422.
 """

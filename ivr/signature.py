@@ -1,7 +1,7 @@
 """Twilio's X-Twilio-Signature check, against SWITCHBOARD_PUBLIC_URL (so a TLS proxy works).
 
 Two shortcuts keep this, the part every webhook pays, at about half its textbook cost (80 of
-160 us per request; bench/README-section.md). Neither changes what is accepted:
+160 us per request; README, Performance). Neither changes what is accepted:
 
 - A urlencoded body (what Twilio sends) is parsed with the standard library's `parse_qsl`,
   decoding exactly as Starlette's `request.form()` does (bytes as Latin-1, then

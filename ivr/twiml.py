@@ -159,7 +159,7 @@ def render(node: TwiML) -> str:
 
     A hand-written serializer, on purpose: to_xml builds an ElementTree and runs its
     serializer, which is pure Python and took about 60 us per answer, as much as three SQL
-    statements of the step (bench/README-section.md). This walks the same twilio TwiML objects
+    statements of the step (README, Performance). This walks the same twilio TwiML objects
     and escapes as ElementTree does; tests/test_twiml_render.py holds it to str() byte for byte.
     """
     out = [_DECLARATION]

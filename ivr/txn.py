@@ -11,7 +11,7 @@ committed by a callback the loop runs right after those steps, and each handler 
 commit (`committed`) before it answers Twilio, so no answer goes out before what it did is
 stored. This is group commit, as databases do it for their own logs: SQLite's commit (and
 the connection pool's check-out, reset and check-in around each step) cost a webhook about
-as much as all its statements together (bench/README-section.md), and under load several
+as much as all its statements together (README, Performance), and under load several
 webhooks share one.
 
 The transaction starts with BEGIN IMMEDIATE, so it holds SQLite's write lock from its first

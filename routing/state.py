@@ -58,7 +58,7 @@ _RELEASE = (update(OFFER).where(OFFER.c.call_sid == bindparam("b_sid"), LIVE,
 _WRAP_UP = update(AGENT).where(AGENT.c.id == bindparam("b_id"))
 # Reserving, stamping and a call's end are hand-written SQL on the driver
 # (switchboard.db.DriverSQL): every menu digit reserves and every call end frees, and Core's
-# Python costs 13-25 us per statement on top of SQLite's own work (bench/README-section.md).
+# Python costs 13-25 us per statement on top of SQLite's own work (README, Performance).
 # A call's end frees every live offer at once: the answered one ends, the ringing ones are
 # released (RETURNING gives the new state: "ended" marks who had the call).
 _END_SQL = DriverSQL(

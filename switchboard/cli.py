@@ -73,7 +73,7 @@ def freeze_startup_objects() -> None:
     whole heap of imported modules and the app (FastAPI, pydantic, SQLAlchemy, twilio):
     47-50 ms during which no webhook was answered, which made the p99 at 32 connections
     about 70 ms. After `gc.freeze()` a full collection skips those objects (measured: p99
-    at 32 connections 27 ms; bench/README-section.md).
+    at 32 connections 27 ms; README, Performance).
     """
     import gc
 

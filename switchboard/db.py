@@ -111,7 +111,7 @@ class DriverSQL:
 
     Only for the few statements every webhook runs: through SQLAlchemy Core each costs 13-25 us
     of Python on top of SQLite's own 5-30 us, straight on the driver 3-6 us, and a menu step
-    runs eight (bench/README-section.md). It uses the connection's own DBAPI connection, so it
+    runs eight (README, Performance). It uses the connection's own DBAPI connection, so it
     runs inside the same transaction as the Core statements around it. Write the SQL with `?`
     placeholders (psycopg gets `%s`) and `{true}`/`{false}` for boolean literals: SQLite uses
     its partial index of live offers only for the literal `live = 1`, as Core renders it.
