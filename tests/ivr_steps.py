@@ -95,6 +95,13 @@ def raw_post(tw: Twilio, url: str, params: dict[str, str]) -> tuple[int, bytes]:
     return r.status_code, r.content
 
 
+def assert_fallback(code: int, root: ET.Element, stage: str) -> None:
+    """The static answer for a failed step: an apology, then a voicemail."""
+    assert code == 200 and stage == "fallback"
+    assert root.find("Say") is not None and "tekniske problemer" in says(root)
+    assert root.find("Record") is not None  # the caller can still leave a message
+
+
 def says(root: ET.Element) -> str:
     """Every <Say> text of the TwiML, joined."""
     return " ".join((s.text or "") for s in root.iter("Say"))
