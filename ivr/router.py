@@ -53,18 +53,15 @@ def build_router(ctx: FlowContext) -> APIRouter:
     signed = TwilioSignature(settings.twilio_auth_token.get_secret_value(), settings.public_base)
     router = APIRouter(prefix="/twilio", tags=["twilio"])
 
-    def failed(exc: Exception) -> Response:
-        log.error("webhook step failed (%s); answering with the fallback TwiML",
-                  type(exc).__name__)
-        return Response(fallback(settings.public_base), media_type=TWIML,
-                        headers={"X-Switchboard-Stage": "fallback"})
-
     async def run(fn: Callable[[], tuple[str, str | None]]) -> Response:
-        try:  # the caller must hear something whatever broke
+        try:
             body, stage = fn()
             await ctx.tx.committed()  # never answer before the step is stored (ivr.txn)
-        except Exception as exc:
-            return failed(exc)
+        except Exception as exc:  # the caller must hear something whatever broke
+            log.error("webhook step failed (%s); answering with the fallback TwiML",
+                      type(exc).__name__)
+            return Response(fallback(settings.public_base), media_type=TWIML,
+                            headers={"X-Switchboard-Stage": "fallback"})
         return Response(body, media_type=TWIML, headers={"X-Switchboard-Stage": stage or ""})
 
     def need_sid(form: dict[str, str]) -> Response | None:

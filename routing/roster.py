@@ -45,40 +45,30 @@ _IDLE = type_coerce(_later(_later(AGENT.c.last_answered_at, AGENT.c.wrap_up_unti
 #   .where(or_(away, OFFER.c.id.is_not(None), AGENT.c.wrap_up_until > bindparam("b_now")))
 _AWAY_SQL = ("agent.active IS {false} OR agent.logged_in IS {false}"
              " OR agent.routing_stop IS {true}")
-
-
-@lru_cache(maxsize=64)
-def _exceptional(n: int) -> DriverSQL:
-    """The exceptional members among n given agents: (id, away) rows."""
-    return DriverSQL(
-        f"SELECT agent.id, {_AWAY_SQL} FROM agent LEFT OUTER JOIN offer"
-        " ON offer.agent_id = agent.id AND offer.live = {true} AND offer.expires_at > ?"
-        f" WHERE ({_AWAY_SQL} OR offer.id IS NOT NULL OR agent.wrap_up_until > ?)"
-        " AND agent.id IN (" + ", ".join(["?"] * n) + ")")
-
+_EXCEPTIONAL = (
+    f"SELECT agent.id, {_AWAY_SQL} FROM agent LEFT OUTER JOIN offer"
+    " ON offer.agent_id = agent.id AND offer.live = {true} AND offer.expires_at > ?"
+    f" WHERE ({_AWAY_SQL} OR offer.id IS NOT NULL OR agent.wrap_up_until > ?)")
 
 # ringall's key through Core: it is needed only to choose ten among more than ten offerable
 # members, and its CASE of three timestamps is Core's to write for each database.
 _RINGALL_KEYS = select(AGENT.c.id, _IDLE).where(_IDLE.is_not(None))
-
 
 # The other strategies' keys straight on the driver, as the exceptional members: through
 # Core they cost 70-85 us per decision of least_recent and fewest_calls (as Core renders them:
 # select(AGENT.c.id, AGENT.c.last_answered_at).where(AGENT.c.last_answered_at.is_not(None))
 # and select(AGENT.c.id, AGENT.c.answered_today).where(AGENT.c.answered_day == b_today,
 # AGENT.c.answered_today > 0), each for the given members).
-@lru_cache(maxsize=64)
-def _last_answered(n: int) -> DriverSQL:
-    return DriverSQL("SELECT agent.id, agent.last_answered_at FROM agent"
-                     " WHERE agent.last_answered_at IS NOT NULL"
-                     " AND agent.id IN (" + ", ".join(["?"] * n) + ")")
+_LAST_ANSWERED_SQL = ("SELECT agent.id, agent.last_answered_at FROM agent"
+                      " WHERE agent.last_answered_at IS NOT NULL")
+_ANSWERED_TODAY_SQL = ("SELECT agent.id, agent.answered_today FROM agent"
+                       " WHERE agent.answered_day = ? AND agent.answered_today > 0")
 
 
 @lru_cache(maxsize=64)
-def _answered_today(n: int) -> DriverSQL:
-    return DriverSQL("SELECT agent.id, agent.answered_today FROM agent"
-                     " WHERE agent.answered_day = ? AND agent.answered_today > 0"
-                     " AND agent.id IN (" + ", ".join(["?"] * n) + ")")
+def _among(sql: str, n: int) -> DriverSQL:
+    """`sql` (which ends in a WHERE clause) for n given agents, one placeholder each."""
+    return DriverSQL(sql + " AND agent.id IN (" + ", ".join(["?"] * n) + ")")
 
 
 _LAST_ANSWERED = (AGENT.c.last_answered_at,)
@@ -115,17 +105,17 @@ def load_roster(conn: Connection, members: Sequence[str], *, now: datetime, stra
     if not members:
         return Roster()
     at = bind_value(conn, OFFER.c.expires_at, now)
-    exceptional = _exceptional(len(members)).run(conn, (at, at, *members)).fetchall()
+    exceptional = _among(_EXCEPTIONAL, len(members)).run(conn, (at, at, *members)).fetchall()
     keys: Sequence[Any] = ()
     if strategy == "least_recent":
-        cur = _last_answered(len(members)).run(conn, members)
+        cur = _among(_LAST_ANSWERED_SQL, len(members)).run(conn, members)
         rows = cur.fetchall()
         if rows:
             (decode,) = result_processors(conn, cur, _LAST_ANSWERED, 1)
             keys = [(a, t if decode is None or t is None else decode(t)) for a, t in rows]
     elif strategy == "fewest_calls":
         today = now.astimezone(ZoneInfo(tz)).date().isoformat()
-        keys = _answered_today(len(members)).run(conn, (today, *members)).fetchall()
+        keys = _among(_ANSWERED_TODAY_SQL, len(members)).run(conn, (today, *members)).fetchall()
     # ringall needs its key only to choose ten among more than ten offerable members.
     elif strategy == "ringall" and len(members) - len(exceptional) > RINGALL_LIMIT:
         params: dict[str, Any] = {f"b_id{i}": a for i, a in enumerate(members)}

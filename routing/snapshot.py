@@ -222,7 +222,7 @@ class SnapshotCache:
                     snap, busy=busy, versions=(snap.versions[0], calendar_version))
 
     def wait_for_busy_index(self, timeout: float = 10.0) -> None:
-        """Wait for a background build of the busy index to finish (tests, start-up)."""
+        """Wait for a background build of the busy index to finish (for tests)."""
         building = self._building
         if building is not None:
             building.join(timeout)
