@@ -1,10 +1,24 @@
-"""The FastAPI application factory: the composition root that wires every package together."""
+"""The FastAPI application factory: the composition root that wires every package together.
+
+Each package has a `plugin.py` whose `install()` builds that package's routers and services and
+hands them what they need (the shape of wazo-calld's plugins); this module only calls them in
+order, top to bottom.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+import console.plugin
+import identity.plugin
+import ivr.plugin
+from calendar_sync.worker import background_sync
+from switchboard.auth import Authenticator
 from switchboard.db import make_engine
 from switchboard.settings import Settings
 
@@ -16,20 +30,16 @@ def create_app(
     if settings.twilio_auth_token is None:
         raise RuntimeError("TWILIO_AUTH_TOKEN is required")
     engine = engine or make_engine(settings.database_url)
-    import asyncio
-    from contextlib import asynccontextmanager
-
-    from switchboard.auth import Authenticator
+    # Background jobs the plugins register (mail sender, rules); started with the server.
+    jobs: list[Callable[[], Awaitable[None]]] = []
+    if calendar_sync:
+        jobs.append(lambda: background_sync(settings, engine))
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        task = None
-        if calendar_sync:
-            from calendar_sync.worker import background_sync
-
-            task = asyncio.create_task(background_sync(settings, engine))
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(job()) for job in jobs]
         yield
-        if task is not None:
+        for task in tasks:
             task.cancel()
 
     app = FastAPI(title="switchboard", version="0.1.0", lifespan=lifespan)
@@ -37,28 +47,12 @@ def create_app(
     app.state.auth = auth
     app.state.settings = settings
     app.state.engine = engine
+    app.state.jobs = jobs
 
-    from fastapi import Response
-
-    from identity.router import build_router as identity_router
-    from ivr.context import FlowContext
-    from ivr.music import hold_wav
-    from ivr.router import build_router as ivr_router
-    from routing.snapshot import SnapshotCache
-
-    cache = SnapshotCache(engine, default_tz=settings.timezone,
-                          always_open=settings.always_open)
-    ctx = FlowContext(settings=settings, engine=engine, cache=cache)
+    ctx = ivr.plugin.install(app, settings=settings, engine=engine)
     app.state.flow = ctx
-    app.include_router(ivr_router(ctx))
-    from console.api import build_router as console_api
-
-    app.include_router(console_api(ctx=ctx, auth=auth))
-    app.include_router(identity_router(settings=settings, engine=engine, auth=auth))
-
-    @app.get("/static/hold.wav", include_in_schema=False)
-    def hold_music() -> Response:
-        return Response(hold_wav(), media_type="audio/wav")
+    identity.plugin.install(app, settings=settings, engine=engine, auth=auth)
+    console.plugin.install(app, ctx=ctx, auth=auth)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

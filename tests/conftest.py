@@ -66,6 +66,6 @@ def pg_url():
 @pytest.fixture
 def world(settings: Settings, engine):  # type: ignore[no-untyped-def]
     """The identity API tests' world: the demo register, two agents and a client."""
-    from tests.test_identity_helpers import make_world
+    from tests.identity.test_identity_helpers import make_world
 
     return make_world(settings, engine)

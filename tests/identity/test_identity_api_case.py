@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from identity.models import Consent, Member
 from switchboard.db import session_scope
-from tests.test_identity_helpers import (
+from tests.identity.test_identity_helpers import (
     KARI,
     OLA,
     PER,

@@ -15,7 +15,7 @@ from switchboard.orgapply import org_config
 from switchboard.orgfile import load_org_file
 
 OSLO = ZoneInfo("Europe/Oslo")
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "org.yaml"
 WEEKDAYS = {d: "08:00-15:30" for d in ("mon", "tue", "wed", "thu", "fri")}
 UNION = {
     "opening_hours": WEEKDAYS,

@@ -14,7 +14,7 @@ from identity.pii import PiiHasher
 from identity.register import parse_csv
 from switchboard.cli import app
 from switchboard.db import make_engine, migrate, session_scope
-from tests.test_identity_helpers import FIXTURES, KARI
+from tests.identity.test_identity_helpers import FIXTURES, KARI
 
 HEADER = "membership_number,name,national_id,birth_date,phone,email,returned_mail,status\n"
 

@@ -19,7 +19,7 @@ from tests.fakes.graph_server import TOKEN, FakeCredential, GraphHandler, GraphI
 from tests.fakes.seed import seed
 from tests.fakes.server import running
 
-FIXTURES = Path(__file__).parent / "fixtures" / "graph"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "graph"
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 25)

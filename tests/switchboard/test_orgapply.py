@@ -18,7 +18,7 @@ from switchboard.cli import app
 from switchboard.db import make_engine, migrate
 from switchboard.orgapply import apply_org
 from switchboard.orgfile import load_org_file, parse_org_text
-from tests.test_orgfile import EXAMPLE, GOOD, line_of
+from tests.switchboard.test_orgfile import EXAMPLE, GOOD, line_of
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TABLES = ("organisation", "agent", "loop", "phone_number", "menu_entry", "meta")

@@ -16,7 +16,7 @@ from identity.models import AuditEntry, CallIdentity, Consent, MemberPhone
 from switchboard.cli import app
 from switchboard.db import session_scope
 from switchboard.settings import Settings
-from tests.test_identity_helpers import (
+from tests.identity.test_identity_helpers import (
     FIXTURES,
     INGRID,
     KARI,

@@ -8,7 +8,7 @@ import pytest
 
 from switchboard.orgfile import OrgFileError, load_org_file, parse_org_text
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "org.yaml"
 
 GOOD = """\
 organisation:

@@ -21,7 +21,7 @@ from tests.fakes.ews_server import EwsEvent, EwsHandler, EwsState
 from tests.fakes.seed import seed
 from tests.fakes.server import running
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ews"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ews"
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # 10:30 in Oslo
 TODAY = date(2026, 11, 25)

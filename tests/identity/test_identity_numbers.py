@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from identity import fnr, kid, phone
 from identity.fnr import K1_WEIGHTS, K2_WEIGHTS, Verdict, classify
-from tests.test_identity_helpers import FIXTURES
+from tests.identity.test_identity_helpers import FIXTURES
 
 TODAY = dt.date(2026, 11, 25)
 AFTER_2032 = dt.date(2032, 1, 3)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from switchboard.db import session_scope
-from tests.test_identity_helpers import (
+from tests.identity.test_identity_helpers import (
     INGRID,
     KARI,
     OLA,

@@ -16,7 +16,7 @@ from tests.fakes.ics_server import IcsHandler, IcsState
 from tests.fakes.seed import seed
 from tests.fakes.server import running
 
-CALENDARS = Path(__file__).parent / "fixtures" / "calendars"
+CALENDARS = Path(__file__).parent.parent / "fixtures" / "calendars"
 
 
 def utc(*args: int) -> datetime:

@@ -21,7 +21,7 @@ from switchboard.auth import hash_token
 from switchboard.db import session_scope
 from switchboard.settings import Settings
 
-FIXTURES = Path(__file__).parent / "fixtures" / "identity"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "identity"
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 25)
 

@@ -1,0 +1,15 @@
+"""The identity package's composition root: the verification API for agents."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from identity.router import build_router
+from switchboard.auth import Authenticator
+from switchboard.settings import Settings
+
+
+def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authenticator) -> None:
+    """Mount the identity API."""
+    app.include_router(build_router(settings=settings, engine=engine, auth=auth))
