@@ -14,6 +14,7 @@ from switchboard.db import session_scope
 from switchboard.models import Meta
 from switchboard.orgschema import Agent as FileAgent
 from switchboard.orgschema import OrgFile
+from tickets.departments import apply_departments
 
 ORG_VERSION_KEY = "org_version"
 FILE_STOP_REASON = "org_file"
@@ -59,6 +60,7 @@ def org_config(org: OrgFile) -> dict[str, Any]:
         "prompts": {lang: dict(texts) for lang, texts in org.prompts.items()},
         "english": org.english.model_dump() if org.english else None,
         "menu_default": org.menu_default,
+        "working_days": org.organisation.working_days.model_dump(),
     }
 
 
@@ -213,5 +215,9 @@ def apply_org(engine: Engine, org: OrgFile, *, now: datetime) -> ApplyReport:
         _apply_table(session, MenuEntry, "digit", {
             digit: {"loop_id": loop} for digit, loop in org.menu.items()
         }, report)
+        # Departments (tickets) in the same transaction: a bad file changes none of them either.
+        created, updated, removed = apply_departments(session, org)
+        report.created, report.updated = report.created + created, report.updated + updated
+        report.removed += removed
         report.version = _bump_version(session)
     return report

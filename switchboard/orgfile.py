@@ -219,6 +219,18 @@ def cross_check(org: OrgFile) -> list[tuple[Loc, str]]:
         if loop.overflow != VOICEMAIL and loop.overflow not in known_loops:
             out.append((("loops", i, "overflow"),
                         f'loop "{loop.overflow}" does not exist (a loop id, or "voicemail")'))
+    departments = [d.id for d in org.departments]
+    for i, j in _duplicates(departments):
+        out.append((("departments", i, "id"),
+                    f'duplicate department id "{departments[i]}" (also departments[{j}])'))
+    for i, dept in enumerate(org.departments):
+        for j, member in enumerate(dept.members):
+            if member not in known_agents:
+                out.append((("departments", i, "members", j), f'agent "{member}" does not exist'))
+    for i, loop in enumerate(org.loops):
+        if loop.department is not None and loop.department not in departments:
+            out.append((("loops", i, "department"),
+                        f'department "{loop.department}" does not exist'))
     overflow = {lp.id: lp.overflow for lp in org.loops if lp.overflow != VOICEMAIL}
     reported: set[frozenset[str]] = set()
     for i, loop in enumerate(org.loops):

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from routing.hours import CLOSED, parse_range
+from tickets.workdays import parse_deadline
 
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 MENU_DIGITS = frozenset("0123456789*#")
@@ -112,6 +113,65 @@ class WeekHours(Strict):
         return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
+def _check_cutoff(value: str) -> str:
+    parts = value.split(":")
+    if (len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts)
+            or int(parts[0]) > 23 or int(parts[1]) > 59):
+        raise _error("cutoff", f'"{value}" is not a time of day (like "15:00")')
+    return value
+
+
+class WorkingDays(Strict):
+    """How ticket deadlines count working days (docs/tickets.md)."""
+
+    country: str | None = "NO"
+    subdivision: str | None = None
+    cutoff: Annotated[str, AfterValidator(_check_cutoff)] = "15:00"
+    count_day_of_receipt: bool = False
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.strip().upper()
+        if code not in holidays_lib.list_supported_countries():
+            raise _error("country", f'"{value}" is not a country code the holidays package knows')
+        return code
+
+    @model_validator(mode="after")
+    def _subdivision(self) -> WorkingDays:
+        if self.subdivision is None:
+            return self
+        known = holidays_lib.list_supported_countries().get(self.country or "", [])
+        if self.subdivision not in known:
+            raise _error("subdivision", f'"{self.subdivision}" is not a subdivision of '
+                         f'{self.country} (one of: {", ".join(known) or "none"})')
+        return self
+
+
+def _check_greeting(value: str | None) -> str | None:
+    if value is None:
+        return None
+    import string
+
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+    except ValueError:
+        raise _error("greeting_line", "has an unmatched { or }") from None
+    if fields - {"agent"}:
+        raise _error("greeting_line", 'may only use the placeholder {agent} (the agent\'s '
+                     'first name)')
+    return value
+
+
+class GreetingLine(Strict):
+    """What the agent says first, per caller language; None: "{name}, du snakker med {agent}."."""
+
+    nb: Annotated[str | None, AfterValidator(_check_greeting)] = None
+    en: Annotated[str | None, AfterValidator(_check_greeting)] = None
+
+
 class Organisation(Strict):
     """Names said in the greetings, time zone, and when the lines are open."""
 
@@ -122,6 +182,8 @@ class Organisation(Strict):
     opening_hours: WeekHours | None = None
     closed_days: list[date] = []
     special_hours: dict[date, SpecialHours] = {}
+    working_days: WorkingDays = WorkingDays()
+    greeting_line: GreetingLine = GreetingLine()
 
     @field_validator("timezone")
     @classmethod
@@ -235,6 +297,7 @@ class Agent(Strict):
     logout_reason: Literal["holiday", "leave", "sick", "training", "other"] | None = None
     routing_stop: bool = False
     calendar: Calendar | None = None
+    access: Literal["agent", "admin"] = "agent"  # admin: may use /admin (docs/desk.md)
 
     @model_validator(mode="after")
     def _reason_needs_logout(self) -> Agent:
@@ -257,6 +320,33 @@ class Loop(Strict):
     max_wait: int = Field(default=0, ge=0)
     wrap_up: int = Field(default=0, ge=0)
     overflow: Id = VOICEMAIL
+    department: Id | None = None  # whose ticket list gets this loop's callback tickets
+
+
+def _check_deadline(value: str) -> str:
+    try:
+        parse_deadline(value)
+    except ValueError as exc:
+        raise _error("deadline", str(exc)) from None
+    return value
+
+
+class Department(Strict):
+    """Where tickets go: a shared inbox, a deadline and (optionally) its people."""
+
+    id: Id
+    name: Text
+    email: Text
+    deadline: Annotated[str, AfterValidator(_check_deadline)]
+    escalation: Text | None = None
+    members: list[Id] = []
+
+    @field_validator("email", "escalation")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value.strip("@"):
+            raise _error("email", "is not an e-mail address (like name@example.org)")
+        return value
 
 
 Prompts = dict[Literal["nb", "en"], dict[Id, Text]]
@@ -275,6 +365,7 @@ class OrgFile(Strict):
     english: English | None = None
     agents: list[Agent]
     loops: Annotated[list[Loop], Field(min_length=1)]
+    departments: list[Department] = []
 
     @model_validator(mode="after")
     def _default_menu_entry(self) -> OrgFile:

@@ -1,24 +1,98 @@
-"""Tickets. A callback ticket is made for each unanswered caller (CONTRACT §4)."""
+"""Tickets: messages to departments and callback tickets for unanswered callers (docs/tickets.md).
+
+Every change, note and mail of a ticket is one row of `ticket_event`: the ticket's page is its
+history. Mail goes through `outbox` first so that none is lost when SMTP is down or missing.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+KINDS = ("callback", "message")
+STATUSES = ("open", "in_progress", "waiting", "done")
+FOLLOW_UPS = ("we_call", "caller_calls", "none")
+
+
+class Department(SQLModel, table=True):
+    """A department from the org file. Removed ones stay (active=false): tickets point at them."""
+
+    __tablename__ = "department"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    email: str  # the department's shared inbox (staff data)
+    deadline: str  # "N hours" | "N working days"
+    escalation: str | None = None
+    members: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    loops: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    position: int = 0
+    active: bool = True
 
 
 class Ticket(SQLModel, table=True):
-    """A piece of work for a loop or an agent."""
+    """A piece of work for a department: a message from the desk, or a callback."""
 
     __tablename__ = "ticket"
+    __table_args__ = (
+        # One callback ticket per call (Twilio retries); message tickets may share a call.
+        Index("uq_ticket_callback_call", "call_sid", unique=True,
+              sqlite_where=text("kind = 'callback'"), postgresql_where=text("kind = 'callback'")),
+        Index("ix_ticket_department_due", "department_id", "status", "due_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = "callback"
-    call_sid: str | None = Field(default=None, unique=True, max_length=64)
+    call_sid: str | None = Field(default=None, max_length=64)
     loop_id: str | None = None
-    agent_id: str | None = None
-    caller_number: str | None = None  # personal data: never logged
+    agent_id: str | None = None  # a direct line's agent (callbacks)
+    caller_number: str | None = None  # personal data: never logged, never mailed
     progress: str = ""  # how far the caller got: menu, loop:<id>, queue, voicemail, closed …
     recording_url: str | None = None
     recording_duration: int | None = None
     status: str = "open"
-    created_at: datetime
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    department_id: str | None = Field(default=None, max_length=64)
+    category: str | None = None
+    text: str = ""
+    member_id: int | None = None  # only once verified on the call
+    verification_level: str | None = None
+    follow_up: str = "none"
+    confirm_to_agent: bool = False
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    owner: str | None = Field(default=None, max_length=64)
+    version: int = 1
+    created_by: str | None = Field(default=None, max_length=64)
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TicketEvent(SQLModel, table=True):
+    """One entry of a ticket's timeline: created, a field changed, a note, a mail queued/sent."""
+
+    __tablename__ = "ticket_event"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str | None = Field(default=None, max_length=64)  # agent id, "admin" or None (system)
+    kind: str  # created | status | owner | note | mail_queued | mail_sent
+    old: str | None = None
+    new: str | None = None
+    note: str | None = None
+
+
+class OutboxMail(SQLModel, table=True):
+    """A mail waiting to be sent (or sent). Never deleted by the sender: nothing is lost."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    to_addr: str  # staff addresses only: a department's inbox or an agent's work mail
+    subject: str
+    body: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    last_error: str | None = None  # the error's class and SMTP code, never the message's text
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

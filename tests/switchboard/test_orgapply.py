@@ -78,6 +78,8 @@ def test_first_apply_writes_every_table(engine: Engine) -> None:
             "prompts": {},
             "english": {"digit": "9", "loop": "andre"},
             "menu_default": "andre",
+            "working_days": {"country": "NO", "subdivision": None, "cutoff": "15:00",
+                             "count_day_of_receipt": False},
         }
         agents = s.exec(select(Agent).order_by(Agent.position)).all()
         assert [(a.id, a.position, a.active) for a in agents] == [
