@@ -41,8 +41,14 @@ def enter_loop(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: Call
              "waits": call.route.get("waits", 0), "hops": hops,
              "first_loop_at": call.route.get("first_loop_at") or now.isoformat()}
     call.set(loop_id=loop_id, loop_entered_at=now, loop_used=0.0, queued_at=now,
-             stage="loop", route=route, last_seen_at=now)
+             stage="loop", route=route, last_seen_at=now,
+             loop_path=_path(call, loop_id, now))  # for the statistics (console/stats.py)
     return route_step(ctx, conn, snap, call, vr, now)
+
+
+def _path(call: CallRow, where: str, now: datetime) -> list[list[str]]:
+    """The call's loop path with one more entry (a loop id or "voicemail")."""
+    return [*(call.get("loop_path") or []), [where, now.isoformat()]]
 
 
 def to_voicemail(ctx: FlowContext, call: CallRow, vr: VoiceResponse, *,
@@ -123,6 +129,7 @@ def _overflow(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: CallR
     hops = int(call.route.get("hops", 0)) + 1
     nxt = snap.loops.get(target)
     if target == "voicemail" or nxt is None or hops > MAX_HOPS:
+        call.set(loop_path=_path(call, "voicemail", now))
         return to_voicemail(ctx, call, vr)
     twiml.add_say(vr, call["lang"], say(call["lang"], "overflow", loop=nxt.name))
     return enter_loop(ctx, conn, snap, call, target, vr, now, hops=hops)

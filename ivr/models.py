@@ -27,11 +27,15 @@ class Call(SQLModel, table=True):
     last_seen_at: datetime | None = None
     route: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     answered_by: str | None = None
+    answered_at: datetime | None = None  # when answered_by confirmed (pressed a key)
     started_at: datetime
     ended_at: datetime | None = None
     status: str | None = None  # Twilio's final CallStatus
     outcome: str | None = None  # connected | voicemail | closed | hangup
     verification: str | None = None  # the identity level reached (identity/)
+    # Every loop entered, with when: [[loop_id, iso time], ...], and ["voicemail", time] when
+    # an overflow sent the call there; the statistics read it (console/stats.py).
+    loop_path: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class CallStep(SQLModel, table=True):

@@ -62,6 +62,7 @@ class Loop(SQLModel, table=True):
     max_wait: int = 0
     wrap_up: int = 0
     overflow: str = "voicemail"
+    service_level_seconds: int = 20  # answered within this counts for the service level
     position: int = 0
     active: bool = True
     last_rung_agent: str | None = None

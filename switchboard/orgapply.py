@@ -146,6 +146,7 @@ def _apply_loops(session: Session, org: OrgFile, report: ApplyReport) -> None:
             "max_wait": spec.max_wait,
             "wrap_up": spec.wrap_up,
             "overflow": spec.overflow,
+            "service_level_seconds": spec.service_level_seconds,
             "position": position,
             "active": True,
         })

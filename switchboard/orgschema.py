@@ -321,6 +321,8 @@ class Loop(Strict):
     wrap_up: int = Field(default=0, ge=0)
     overflow: Id = VOICEMAIL
     department: Id | None = None  # whose ticket list gets this loop's callback tickets
+    # The service level: the share of answered calls answered within this many seconds.
+    service_level_seconds: int = Field(default=20, ge=1, le=3600)
 
 
 def _check_deadline(value: str) -> str:
