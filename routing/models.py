@@ -55,6 +55,7 @@ class Loop(SQLModel, table=True):
     __tablename__ = "loop"
     id: str = Field(primary_key=True, max_length=64)
     name: str
+    name_en: str | None = None  # what an English-speaking caller hears; `name` when empty
     members: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     roles: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     strategy: str = "ringall"
