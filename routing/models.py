@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
@@ -36,6 +36,7 @@ class Agent(SQLModel, table=True):
     # Run-time state; the file_* columns remember what the org file said last time.
     logged_in: bool = True
     logout_reason: str | None = None
+    back_on: date | None = None  # logged back in on this local date (console.agent_state)
     routing_stop: bool = False
     stop_reason: str | None = None
     file_logged_in: bool | None = None

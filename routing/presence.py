@@ -21,6 +21,9 @@ def presence(conn: Connection, snap: OrgSnapshot, *, now: datetime) -> list[dict
     states = load_states(conn, None, now=now, tz=snap.timezone)
     table = Agent.__table__  # type: ignore[attr-defined]
     stops: dict[str, str | None] = dict(conn.execute(select(table.c.id, table.c.stop_reason)).all())
+    # Everyone's reason, return date and stop reason, for colleagues to see (docs/admin.md).
+    status = {r.id: r for r in conn.execute(
+        select(table.c.id, table.c.logout_reason, table.c.back_on, table.c.stop_reason))}
     open_now = snap.closed_reason(now) is None
     out: list[dict[str, Any]] = []
     for agent in sorted(snap.agents.values(), key=lambda a: a.position):
@@ -40,7 +43,11 @@ def presence(conn: Connection, snap: OrgSnapshot, *, now: datetime) -> list[dict
             "state": why[0] if why else "available", "reasons": why,
             "busy_until": until.isoformat() if until else None, "notes": notes,
         }
-        if st.routing_stop:
-            item["stop_reason"] = stops.get(agent.id)
+        extra = status.get(agent.id)
+        item["logout_reason"] = extra.logout_reason if extra is not None and not st.logged_in \
+            else None
+        item["back_on"] = extra.back_on.isoformat() if extra is not None and extra.back_on \
+            and not st.logged_in else None
+        item["stop_reason"] = stops.get(agent.id) if st.routing_stop else None
         out.append(item)
     return out

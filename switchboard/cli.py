@@ -20,6 +20,9 @@ from identity.cli import members_app  # noqa: E402
 from switchboard.orgcli import org_app  # noqa: E402
 
 app.add_typer(org_app, name="org")
+from switchboard.orgexport import export_command  # noqa: E402
+
+org_app.command("export")(export_command)  # `switchboard org export [FILE]`
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(members_app, name="members")
 agents_app = typer.Typer(no_args_is_help=True, help="Agents' API tokens.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -186,13 +187,19 @@ def _bump_version(session: Session) -> int:
     return meta.value
 
 
-def apply_org(engine: Engine, org: OrgFile, *, now: datetime) -> ApplyReport:
-    """Make the database match the file in one transaction (any error: nothing changes)."""
+def apply_org(engine: Engine, org: OrgFile, *, now: datetime,
+              session: Session | None = None) -> ApplyReport:
+    """Make the database match the file in one transaction (any error: nothing changes).
+
+    With `session`, inside that session's transaction (the admin API's edits, which lock,
+    read, apply and audit in one); the caller commits.
+    """
     report = ApplyReport(
         agents=len(org.agents), loops=len(org.loops), numbers=len(org.numbers),
         menu_entries=len(org.menu),
     )
-    with session_scope(engine) as session:
+    scope = session_scope(engine) if session is None else nullcontext(session)
+    with scope as session:
         organisation = session.get(Organisation, 1)
         values = {
             "name": org.organisation.name,
