@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 import console.plugin
 import identity.plugin
 import ivr.plugin
+import tickets.plugin
 from calendar_sync.worker import background_sync
 from switchboard.auth import Authenticator
 from switchboard.db import make_engine
@@ -52,6 +53,7 @@ def create_app(
     ctx = ivr.plugin.install(app, settings=settings, engine=engine)
     app.state.flow = ctx
     identity.plugin.install(app, settings=settings, engine=engine, auth=auth)
+    tickets.plugin.install(app, settings=settings, engine=engine, auth=auth, jobs=jobs)
     console.plugin.install(app, ctx=ctx, auth=auth)
 
     @app.get("/healthz", include_in_schema=False)

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         60, validation_alias=AliasChoices("SWITCHBOARD_CALENDAR_INTERVAL")
     )
 
+    # Ticket mail: smtp://host:port or smtps://user:password@host:465 (a secret: it may hold
+    # the password). Without it, mail waits in the outbox (docs/tickets.md).
+    smtp_url: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_SMTP_URL")
+    mail_from: str = Field("switchboard@localhost", validation_alias="SWITCHBOARD_MAIL_FROM")
+
     @property
     def public_base(self) -> str:
         """The public URL without a trailing slash."""

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from identity.phone import WITHHELD
+from tickets.departments import department_for_loop, department_of_agent, due_for
 from tickets.models import Ticket
 
 TICKET = Ticket.__table__  # type: ignore[attr-defined]
@@ -56,14 +57,27 @@ def upsert_callback(conn: Connection, *, call_sid: str, now: datetime, loop_id: 
                     agent_id: str | None, number: str | None, progress: str,
                     recording_url: str | None = None,
                     recording_duration: int | None = None) -> None:
-    """One callback ticket per call: create it, or add the recording to it."""
+    """One callback ticket per call: create it, or add the recording to it.
+
+    A new one goes on the loop's department list (a direct line's: its agent's department,
+    owned by that agent) with the department's deadline, and the department is mailed.
+    """
+    from tickets.service import on_callback_created  # the service imports this module's peers
+
+    department = (department_for_loop(conn, loop_id) if loop_id
+                  else department_of_agent(conn, agent_id))
     ins = (postgresql.insert(TICKET) if conn.dialect.name == "postgresql"
            else sqlite.insert(TICKET))
-    conn.execute(ins.values(
+    ticket_id = conn.execute(ins.values(
         kind="callback", call_sid=call_sid, loop_id=loop_id, agent_id=agent_id,
         caller_number=number, progress=progress, recording_url=recording_url,
         recording_duration=recording_duration, status="open", created_at=now,
-    ).on_conflict_do_nothing())
+        department_id=department["id"] if department else None,
+        due_at=due_for(conn, department, now) if department else None,
+        owner=agent_id, follow_up="we_call", version=1, updated_at=now,
+    ).on_conflict_do_nothing().returning(TICKET.c.id)).scalar()
+    if ticket_id is not None:
+        on_callback_created(conn, ticket_id=ticket_id, now=now, public_url=None)
     if recording_url:
         conn.execute(update(TICKET).where(TICKET.c.call_sid == call_sid).values(
             recording_url=recording_url, recording_duration=recording_duration))

@@ -1,0 +1,39 @@
+"""The tickets package's composition root: the API, the outbox sender job, and the context."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from switchboard.auth import Authenticator
+from switchboard.settings import Settings
+from tickets.mail import MailSender, SmtpSender, outbox_worker
+from tickets.router import TicketContext, build_router
+
+
+def sender_from(settings: Settings) -> MailSender | None:
+    """The SMTP sender SWITCHBOARD_SMTP_URL names, or None (mail then waits in the outbox)."""
+    if settings.smtp_url is None or not settings.smtp_url.get_secret_value():
+        return None
+    return SmtpSender(settings.smtp_url.get_secret_value(), settings.mail_from)
+
+
+def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authenticator,
+            jobs: list[Callable[[], Awaitable[None]]]) -> TicketContext:
+    """Mount /api/tickets, register the outbox job, and keep the context on app.state.tickets."""
+
+    def clock() -> datetime:
+        # One clock for the whole app: the IVR's (tests move it), else the wall clock.
+        flow = getattr(app.state, "flow", None)
+        return flow.clock() if flow is not None else datetime.now(UTC)
+
+    ctx = TicketContext(engine=engine, settings=settings, clock=clock,
+                        sender=sender_from(settings))
+    app.state.tickets = ctx
+    app.include_router(build_router(ctx, auth))
+    jobs.append(lambda: outbox_worker(engine, ctx.sender, lambda: ctx.clock(),
+                                      public_url=ctx.public_url))
+    return ctx
