@@ -12,7 +12,8 @@ class Call(SQLModel, table=True):
     """One inbound call and where it is on its way."""
 
     __tablename__ = "call"
-    __table_args__ = (Index("ix_call_queue", "loop_id", "queued_at"),)
+    __table_args__ = (Index("ix_call_queue", "loop_id", "queued_at"),
+                      Index("ix_call_started", "started_at"))  # reports read one period
     call_sid: str = Field(primary_key=True, max_length=64)
     from_number: str | None = None  # personal data: never logged
     to_number: str | None = None
