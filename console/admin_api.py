@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from console.admin_edit import (
@@ -40,11 +40,13 @@ COLLECTIONS: dict[str, tuple[str, str, Callable[[str], Getter]]] = {
     "loops": ("loops", "loop", loop_of),
     "departments": ("departments", "department", department_of),
 }
-# Sections edited as a whole: path -> (audit kind, top-level keys).
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "organisation": ("organisation",),
-    "numbers": ("numbers",),
-    "menu": MENU_KEYS,
+# Sections edited as a whole: path -> (keys, the key they sit under or None for top level).
+HOURS_KEYS = ("opening_hours", "closed_days", "special_hours")
+SECTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "organisation": (("organisation",), None),
+    "numbers": (("numbers",), None),
+    "menu": (MENU_KEYS, None),
+    "hours": (HOURS_KEYS, "organisation"),  # opening hours, closed days, special hours
 }
 
 
@@ -55,18 +57,8 @@ def is_admin(p: Principal) -> bool:
 
 
 def who_of(p: Principal) -> str:
-    """The audit log's `who`."""
-    return p.agent_id if p.kind != "admin" and p.agent_id else (p.agent_id or ADMIN_TOKEN)
-
-
-def admin_dependency(auth: Authenticator) -> Callable[[Request], Principal]:
-    """401 for nobody, 403 for an agent, the principal for an admin."""
-    def require_admin(request: Request) -> Principal:
-        p = auth.any_user(request)
-        if not is_admin(p):
-            raise HTTPException(403, "the admin API is for admins only")
-        return p
-    return require_admin
+    """The audit log's `who`: the agent's id, or "admin-token"."""
+    return p.agent_id or ADMIN_TOKEN
 
 
 def _ok(obj: Any, etag: str, status: int = 200) -> JSONResponse:
@@ -137,7 +129,7 @@ def _drop(key: str, ident: str) -> Callable[[Data], None]:
 def build_router(*, editor: OrgEditor, auth: Authenticator) -> APIRouter:
     """The /api/admin routes."""
     router = APIRouter(prefix="/api/admin", tags=["admin"])
-    admin = Depends(admin_dependency(auth))
+    admin = Depends(auth.admin)  # 401 for nobody, 403 for an agent who is not an admin
 
     @router.get("/org", summary="The whole live configuration as org-file data")
     def get_org(_: Principal = admin) -> Response:
@@ -159,8 +151,8 @@ def build_router(*, editor: OrgEditor, auth: Authenticator) -> APIRouter:
 
     for path, (key, kind, getter_of) in COLLECTIONS.items():
         _collection_routes(router, editor, admin, path, key, kind, getter_of)
-    for path, keys in SECTIONS.items():
-        _section_routes(router, editor, admin, path, keys)
+    for path, (keys, parent) in SECTIONS.items():
+        _section_routes(router, editor, admin, path, keys, parent)
 
     @router.post("/loops/{loop_id}/members", summary="Add an agent to a loop's members")
     def add_member(loop_id: str, p: Principal = admin, body: dict[str, Any] = Body(...),
@@ -256,9 +248,9 @@ def _collection_routes(router: APIRouter, editor: OrgEditor, admin: Any, path: s
 
 
 def _section_routes(router: APIRouter, editor: OrgEditor, admin: Any, path: str,
-                    keys: tuple[str, ...]) -> None:
-    """GET/PUT of a section: the organisation (names and hours), numbers, the menu."""
-    getter = section(*keys)
+                    keys: tuple[str, ...], parent: str | None) -> None:
+    """GET/PUT of a section: the organisation, its hours, numbers, the menu."""
+    getter = section(*keys, parent=parent)
 
     @router.get(f"/{path}", summary=f"The {path} section, with its ETag", name=f"get_{path}")
     def get_section(_: Principal = admin) -> Response:
@@ -277,11 +269,12 @@ def _section_routes(router: APIRouter, editor: OrgEditor, admin: Any, path: str,
                 status_code=422)
 
         def change(data: Data) -> None:
+            target = data if parent is None else data[parent]
             for k in keys:
                 if body.get(k) is None:
-                    data.pop(k, None)
+                    target.pop(k, None)
                 else:
-                    data[k] = body[k]
+                    target[k] = body[k]
         return _run(lambda: _edited(editor.edit(
             who=who_of(p), kind=path, object_id=path, action="update", getter=getter,
             change=change, if_match=match)))

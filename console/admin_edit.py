@@ -179,10 +179,12 @@ def department_of(dept_id: str) -> Getter:
     return get
 
 
-def section(*keys: str) -> Getter:
-    """A few top-level keys together (absent ones as null), e.g. the menu with its default."""
+def section(*keys: str, parent: str | None = None) -> Getter:
+    """A few keys together (absent ones as null), e.g. the menu with its default; top-level
+    keys, or keys of the `parent` mapping (the organisation's hours)."""
     def get(data: Data) -> Any:
-        return {k: data.get(k) for k in keys}
+        where = data if parent is None else data[parent]
+        return {k: where.get(k) for k in keys}
     return get
 
 
