@@ -1,16 +1,37 @@
-"""The console's composition root: the JSON API for agents and admins, and (later) the pages."""
+"""The console's composition root: the JSON API for agents and admins, and the pages."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from console import admin_plugin
 from console.api import build_router as build_api
+from console.auth_pages import build_router as build_auth_pages
+from console.web import install_static, render
 from ivr.context import FlowContext
 from switchboard.auth import Authenticator
 
+# Where JSON (or TwiML) answers errors; every other path is a page and gets an HTML page.
+NOT_PAGES = ("/api/", "/twilio/", "/static/", "/metrics", "/healthz", "/readyz")
+PAGE_ERRORS = {403: "error.403", 404: "error.404"}
+
+
+async def _page_errors(request: Request, exc: Exception) -> Response:
+    """403 and 404 on a page as a page in the user's language; the rest as FastAPI does."""
+    assert isinstance(exc, StarletteHTTPException)
+    key = PAGE_ERRORS.get(exc.status_code)
+    if key is None or request.url.path.startswith(NOT_PAGES):
+        return await http_exception_handler(request, exc)
+    return render(request, "error.html", {"message": key}, status_code=exc.status_code)
+
 
 def install(app: FastAPI, *, ctx: FlowContext, auth: Authenticator) -> None:
-    """Mount the console's routers."""
+    """Mount the console's routers, pages and static files."""
     app.include_router(build_api(ctx=ctx, auth=auth))
     admin_plugin.install(app, ctx=ctx, auth=auth)  # admin API, agents' state
+    app.include_router(build_auth_pages(auth))
+    app.add_exception_handler(StarletteHTTPException, _page_errors)
+    install_static(app)

@@ -48,6 +48,7 @@ class Agent(SQLModel, table=True):
     answered_day: str | None = None  # local date of answered_today
     answered_today: int = 0
     token_hash: str | None = None
+    access: str = Field(default="agent", max_length=16)  # agent | admin (org file)
 
 
 class Loop(SQLModel, table=True):

@@ -25,7 +25,7 @@ from switchboard.orgexport import export_command  # noqa: E402
 org_app.command("export")(export_command)  # `switchboard org export [FILE]`
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(members_app, name="members")
-agents_app = typer.Typer(no_args_is_help=True, help="Agents' API tokens.")
+agents_app = typer.Typer(no_args_is_help=True, help="Agents' API tokens and passwords.")
 app.add_typer(agents_app, name="agents")
 
 
@@ -115,6 +115,30 @@ def call(
     except Unreachable as exc:
         typer.echo(f"unreachable: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+@agents_app.command("set-password")
+def agents_set_password(agent_id: str) -> None:
+    """Set AGENT_ID's console password, read from standard input (no echo on a terminal)."""
+    import getpass
+    from datetime import UTC, datetime
+
+    from switchboard.passwords import PasswordError, set_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != password:
+            typer.echo("the two passwords differ; nothing changed", err=True)
+            raise typer.Exit(1)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    engine = _engine(_settings())
+    try:
+        set_password(engine, agent_id, password, now=datetime.now(UTC))
+    except PasswordError as exc:
+        typer.echo(f"{exc}; nothing changed", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"password set for {agent_id}")
 
 
 @agents_app.command("token")

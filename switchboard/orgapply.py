@@ -61,6 +61,7 @@ def org_config(org: OrgFile) -> dict[str, Any]:
         "prompts": {lang: dict(texts) for lang, texts in org.prompts.items()},
         "english": org.english.model_dump() if org.english else None,
         "menu_default": org.menu_default,
+        "greeting_line": o.greeting_line.model_dump(),
         "working_days": org.organisation.working_days.model_dump(),
     }
 
@@ -117,6 +118,7 @@ def _apply_agents(session: Session, org: OrgFile, report: ApplyReport) -> None:
             "calendar": spec.calendar.model_dump() if spec.calendar else None,
             "position": position,
             "active": True,
+            "access": spec.access,
         })
         changed = _state(row, spec, is_new) or changed
         if is_new:

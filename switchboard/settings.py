@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_ADMIN_TOKEN")
     timezone: str = Field("Europe/Oslo", validation_alias="SWITCHBOARD_TIMEZONE")
     pii_key: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_PII_KEY")
+    # Signs the console's CSRF tokens; several server processes must share one (docs/desk.md).
+    secret_key: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_SECRET_KEY")
     allow_test_ids: bool = Field(False, validation_alias="SWITCHBOARD_ALLOW_TEST_IDS")
     # Demo only: ignore opening hours so the demo rings at any hour of the day.
     always_open: bool = Field(False, validation_alias="SWITCHBOARD_ALWAYS_OPEN")

@@ -78,6 +78,7 @@ def test_first_apply_writes_every_table(engine: Engine) -> None:
             "prompts": {},
             "english": {"digit": "9", "loop": "andre"},
             "menu_default": "andre",
+            "greeting_line": {"nb": None, "en": None},
             "working_days": {"country": "NO", "subdivision": None, "cutoff": "15:00",
                              "count_day_of_receipt": False},
         }
