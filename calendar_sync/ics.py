@@ -17,6 +17,7 @@ import icalendar
 import recurring_ical_events
 
 from calendar_sync.protocol import MailboxResult, RawEvent, Status
+from calendar_sync.vtimezone import own_zones
 
 BUSYSTATUS: dict[str, Status] = {
     "BUSY": "busy",
@@ -82,7 +83,9 @@ def _end(event: icalendar.cal.Component, start: datetime | date) -> datetime | d
 
 def parse_ics(body: bytes | str, start: datetime, end: datetime) -> list[RawEvent]:
     """Every event occurrence overlapping [start, end), expanded; raises ValueError if broken."""
-    cal = icalendar.Calendar.from_ical(body)
+    # Each feed's VTIMEZONEs govern its own events, whatever other feeds (parsed before or in
+    # other threads) define under the same TZID: see calendar_sync/vtimezone.py.
+    cal = icalendar.Calendar.from_ical(own_zones(body))
     if cal.name != "VCALENDAR":
         raise ValueError("not a VCALENDAR")
     # A day of slack each side: date-valued events are placed in local days by the policy.
