@@ -9,17 +9,24 @@ individual number does not encode), synthetic test numbers (month + 80) and an i
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from stdnum.no import fodselsnummer as stdnum_fnr
 
+from identity.digits import FOREIGN_DIGITS, has_foreign_digits, is_ascii_digits
+
 K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2, 1)
 K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
 
-# Known placeholders that membership systems write when the real number is unknown. Some pass
-# the checksum (01020000100 does), so they are caught by a deny-list, not by arithmetic.
-PLACEHOLDER_PERSONNUMMER = frozenset({"00000", "00100", "00200", "11111", "99999"})
+# Personnummer (the last five digits) that membership systems write after a birth date when the
+# real number is unknown: the default of the org file's `identity.placeholder_suffixes`. A number
+# with one of these that fails the checksum is a placeholder; one that passes both check digits
+# may be a real member's (346 birth dates from 1900 to 2025 have such a valid number), so it is
+# only flagged for the agent to confirm with the member.
+PLACEHOLDER_PERSONNUMMER = ("00000", "00100", "00200", "11111", "99999")
+# Whole numbers known to be fake, whatever their checksum (01020000100 passes it).
 PLACEHOLDER_NUMBERS = frozenset({"12345678910", "12345678901", "01010100000", "01020000100"})
 
 
@@ -42,6 +49,7 @@ class IdCheck:
     reason: str
     birth_date: dt.date | None = None
     number: str | None = None  # compact 11 digits, only when the format is right
+    possible_placeholder: bool = False  # valid, but ends in a placeholder suffix
 
     def acceptable(self, *, allow_test_ids: bool) -> bool:
         """True when this number may identify a member under the given mode."""
@@ -57,6 +65,8 @@ def compact(number: str) -> str:
 
 def checksum_ok(number: str) -> bool:
     """Check digits under the pre-2032 rule or the 2032 rule (k1 remainder 0-3)."""
+    if len(number) != 11 or not is_ascii_digits(number):
+        return False
     digits = [int(c) for c in number]
     k1_rest = sum(w * d for w, d in zip(K1_WEIGHTS, digits[:10], strict=True)) % 11
     k2_rest = sum(w * d for w, d in zip(K2_WEIGHTS, digits, strict=True)) % 11
@@ -78,24 +88,36 @@ def _centuries(yy: int, individual: int) -> list[int]:
     return []  # 500-899 with year >= 40: no century in the table
 
 
-def _is_placeholder(number: str) -> bool:
+def _is_placeholder(number: str, suffixes: Collection[str] = PLACEHOLDER_PERSONNUMMER) -> bool:
+    """A known fake: a whole fake number, one digit repeated, or a suffix failing the checksum."""
     return (
         number in PLACEHOLDER_NUMBERS
-        or number[6:] in PLACEHOLDER_PERSONNUMMER
         or len(set(number)) == 1
+        or (number[6:] in suffixes and not checksum_ok(number))
     )
 
 
-def classify(raw: str, *, today: dt.date) -> IdCheck:
+def classify(raw: str, *, today: dt.date,
+             placeholder_suffixes: Collection[str] = PLACEHOLDER_PERSONNUMMER) -> IdCheck:
     """Classify a national ID as of `today` (pure: no clock, no settings)."""
+    if has_foreign_digits(raw):  # before compact(): stdnum folds fullwidth digits to ASCII
+        return IdCheck(Verdict.INVALID, "malformed", FOREIGN_DIGITS)
     number = compact(raw)
-    if len(number) != 11 or not number.isdigit():
+    if len(number) != 11 or not is_ascii_digits(number):
         return IdCheck(Verdict.INVALID, "malformed", "not 11 digits")
-    if _is_placeholder(number):
+    if _is_placeholder(number, placeholder_suffixes):
         return IdCheck(Verdict.NEEDS_CORRECTION, "placeholder", "a known placeholder",
                        number=number)
     if not checksum_ok(number):
         return IdCheck(Verdict.INVALID, "unknown", "check digits", number=number)
+    check = _valid_number(number, today)
+    if number[6:] in placeholder_suffixes:
+        return replace(check, possible_placeholder=True)
+    return check
+
+
+def _valid_number(number: str, today: dt.date) -> IdCheck:
+    """The verdict on an 11-digit number whose check digits are right."""
     day, month = int(number[0:2]), int(number[2:4])
     yy, individual = int(number[4:6]), int(number[6:9])
     if day >= 80:
@@ -139,7 +161,9 @@ def classify(raw: str, *, today: dt.date) -> IdCheck:
 
 def mask(number: str) -> str | None:
     """The display form `DDMMYY *****`, or None when the number is not 11 digits."""
+    if has_foreign_digits(number):
+        return None
     number = compact(number)
-    if len(number) != 11 or not number.isdigit():
+    if len(number) != 11 or not is_ascii_digits(number):
         return None
     return number[:6] + " *****"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from stdnum import luhn
 
+from identity.digits import has_foreign_digits, is_ascii_digits
+
 ALGORITHMS = ("mod10", "mod11", "either")
 MIN_LENGTH, MAX_LENGTH = 2, 25  # the KID field in Norwegian giros holds 2-25 characters
 _SPOKEN_DASH = re.compile(r"\b(bindestrek|strek|minus|dash)\b", re.IGNORECASE)
@@ -26,9 +28,26 @@ class KidConfig:
         kid = (config or {}).get("kid") or {}
         return cls(
             algorithm=str(kid.get("algorithm", "mod10")).lower(),
-            membership_offset=int(kid.get("membership_offset", 0)),
-            membership_length=int(kid.get("membership_length", 6)),
+            membership_offset=_setting(kid, "membership_offset", 0),
+            membership_length=_setting(kid, "membership_length", 6),
         )
+
+
+def _setting(kid: dict, key: str, default: int) -> int:
+    """A whole-number KID setting; text is read only when it is ASCII digits (int("٣") is 3)."""
+    value = kid.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"kid.{key} must be a whole number")
+    if isinstance(value, str):
+        if not is_ascii_digits(value.strip()):
+            raise ValueError(f"kid.{key} must be a whole number written with the digits 0-9")
+        value = int(value.strip())
+    return value
+
+
+def foreign_digits(raw: str) -> bool:
+    """True when the KID holds digits of another script (refused, never converted)."""
+    return has_foreign_digits(raw)
 
 
 def normalise(raw: str) -> str:
@@ -52,13 +71,13 @@ def mod11_check_digit(body: str) -> str:
 
 def mod10_valid(kid: str) -> bool:
     """MOD10 (Luhn) check, via python-stdnum."""
-    return kid.isdigit() and luhn.is_valid(kid)
+    return is_ascii_digits(kid) and luhn.is_valid(kid)
 
 
 def mod11_valid(kid: str) -> bool:
     """MOD11 check, with `-` standing for remainder 10."""
     body, check = kid[:-1], kid[-1:]
-    if not body.isdigit() or not (check.isdigit() or check == "-"):
+    if not is_ascii_digits(body) or not (is_ascii_digits(check) or check == "-"):
         return False
     return mod11_check_digit(body) == check
 
@@ -83,6 +102,6 @@ def membership_number(raw: str, config: KidConfig) -> str | None:
     if not is_valid(kid, config.algorithm):
         return None
     part = kid[config.membership_offset: config.membership_offset + config.membership_length]
-    if len(part) != config.membership_length or not part.isdigit():
+    if len(part) != config.membership_length or not is_ascii_digits(part):
         return None
     return part

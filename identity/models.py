@@ -21,6 +21,10 @@ class Member(SQLModel, table=True):
     national_id_hash: str | None = Field(default=None, max_length=64, index=True)
     national_id_masked: str | None = Field(default=None, max_length=16)  # "DDMMYY *****"
     needs_correction: bool = False  # placeholder, invalid or missing national ID
+    # Valid, but ends in one of the org file's placeholder suffixes: the agent asks the member.
+    national_id_possible_placeholder: bool = False
+    # The hash of the ID an agent confirmed with the member (not asked again while it stands).
+    national_id_confirmed_hash: str | None = Field(default=None, max_length=64)
     email: str | None = None
     address: str | None = None
     postal_code: str | None = Field(default=None, max_length=16)
@@ -53,11 +57,16 @@ class CallIdentity(SQLModel, table=True):
     factors: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     consent_id: int | None = None
     callback_offered: bool = False
+    # The member who verified themself by script 1 on this call (kept across script changes:
+    # the case script's consent may come from the member on this very call).
+    self_member_id: int | None = None
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Consent(SQLModel, table=True):
-    """An oral consent from a member, taken on a callback to their registered number."""
+    """A member's oral consent: who gave it (member_id), to whom, for what, how, when, taken by
+    which agent. How: the member on this call (verified by script 1), or the agent rang the
+    member's registered number (phone_position says which one)."""
 
     __tablename__ = "member_consent"
     id: int | None = Field(default=None, primary_key=True)
@@ -65,7 +74,8 @@ class Consent(SQLModel, table=True):
     call_sid: str = Field(max_length=64, index=True)
     given_to: str  # who may speak for the member (the caller's name as given)
     scope: str  # what the consent covers
-    method: str = "callback_registered_number"
+    method: str = "callback_registered_number"  # | member_on_call
+    phone_position: int | None = None  # 1-based: which registered number the agent rang
     agent_id: str = Field(max_length=64)  # who took it
     given_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -85,3 +95,20 @@ class AuditEntry(SQLModel, table=True):
     factors: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     outcome: str
     member_id: int | None = None
+    note: str | None = None  # the agent's own words, e.g. why they know the member
+
+
+class IdentityFailure(SQLModel, table=True):
+    """One failed verification attempt, counted per call, per member and per calling number
+    (a keyed hash, never the number) over the org file's lock window."""
+
+    __tablename__ = "identity_failure"
+    __table_args__ = (Index("ix_identity_failure_member", "member_id", "at"),
+                      Index("ix_identity_failure_caller", "caller_hash", "at"),
+                      Index("ix_identity_failure_call", "call_sid"))
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    call_sid: str = Field(max_length=64)
+    member_id: int | None = None  # the member the attempt named, when it named one
+    caller_hash: str | None = Field(default=None, max_length=64)
+    cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # admin unlock

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import phonenumbers
 
+from identity.digits import has_foreign_digits
+
 # What carriers and Twilio put in From when the caller withholds the number.
 WITHHELD = frozenset({"", "anonymous", "restricted", "private", "unknown", "unavailable",
                       "withheld", "blocked", "+266696687", "+86282452253", "+7378742833",
@@ -16,6 +18,9 @@ def normalise(raw: str | None, region: str = "NO") -> str | None:
         return None
     text = raw.strip()
     if text.lower() in WITHHELD:
+        return None
+    if has_foreign_digits(text):
+        # phonenumbers would convert ٩١٢… or ９１２… to ASCII; only 0-9 are digits here.
         return None
     try:
         parsed = phonenumbers.parse(text, region)

@@ -34,6 +34,10 @@ class PiiHasher:
         """Hex HMAC-SHA256 of the compact national ID."""
         return hmac.new(self._key, compact(national_id).encode(), hashlib.sha256).hexdigest()
 
+    def hash_text(self, text: str) -> str:
+        """Hex HMAC-SHA256 of any text (a calling number, prefixed by its kind)."""
+        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
+
     def matches(self, national_id: str, stored: str | None) -> bool:
         """Constant-time comparison of a spoken ID against a stored hash."""
         if not stored:

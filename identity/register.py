@@ -1,17 +1,18 @@
-"""The member register: CSV parsing (CONTRACT §3b), the import transaction, and lookups."""
+"""The member register: CSV parsing (docs: the member CSV), the import transaction, lookups."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from identity import fnr, phone
+from identity.digits import FOREIGN_DIGITS, has_foreign_digits, is_ascii_digits
 from identity.models import Member, MemberPhone
 from identity.pii import PiiHasher
 
@@ -37,6 +38,7 @@ class MemberRecord:
     national_id_hash: str | None
     national_id_masked: str | None
     needs_correction: bool
+    national_id_possible_placeholder: bool
     phones: list[str]
     email: str | None
     address: str | None
@@ -75,13 +77,18 @@ def _opt(row: dict[str, str], key: str) -> str | None:
 
 
 def parse_row(row: dict[str, str], *, line: int, hasher: PiiHasher, today: dt.date,
-              allow_test_ids: bool) -> MemberRecord | Rejection:
+              allow_test_ids: bool,
+              placeholder_suffixes: Collection[str] = fnr.PLACEHOLDER_PERSONNUMMER,
+              ) -> MemberRecord | Rejection:
     """Validate one row (pure apart from the keyed hash)."""
     number = (row.get("membership_number") or "").strip()
     if not number:
         return Rejection(line, "membership_number is missing")
-    if not number.isdigit() or len(number) > 32:
-        return Rejection(line, "membership_number must be digits (at most 32)")
+    if not is_ascii_digits(number) or len(number) > 32:
+        return Rejection(line, "membership_number must be digits 0-9 (at most 32)")
+    for key in ("national_id", "phone", "postal_code"):
+        if has_foreign_digits(row.get(key) or ""):
+            return Rejection(line, f"{key}: {FOREIGN_DIGITS}")
     name = " ".join((row.get("name") or "").split())
     if not name:
         return Rejection(line, "name is missing")
@@ -112,27 +119,31 @@ def parse_row(row: dict[str, str], *, line: int, hasher: PiiHasher, today: dt.da
         return Rejection(line, "returned_mail must be true/false, yes/no, ja/nei or 1/0")
     id_hash = id_mask = None
     needs_correction = True  # no usable national ID until one is checked below
+    possible_placeholder = False
     raw_id = _opt(row, "national_id")
     if raw_id:
-        check = fnr.classify(raw_id, today=today)
+        check = fnr.classify(raw_id, today=today, placeholder_suffixes=placeholder_suffixes)
         id_mask = fnr.mask(raw_id)
         if check.acceptable(allow_test_ids=allow_test_ids):
             id_hash = hasher.hash_id(raw_id)
             needs_correction = False
+            possible_placeholder = check.possible_placeholder
             if birth is None:
                 birth = check.birth_date
     return MemberRecord(
         line=line, membership_number=number, name=name, birth_date=birth,
         national_id_hash=id_hash, national_id_masked=id_mask,
-        needs_correction=needs_correction, phones=phones, email=email,
+        needs_correction=needs_correction,
+        national_id_possible_placeholder=possible_placeholder, phones=phones, email=email,
         address=_opt(row, "address"), postal_code=_opt(row, "postal_code"),
         city=_opt(row, "city"), returned_mail=flag in TRUE_WORDS,
         branch=_opt(row, "branch"), status=_opt(row, "status"),
     )
 
 
-def parse_csv(data: bytes, *, hasher: PiiHasher, today: dt.date,
-              allow_test_ids: bool) -> ParseResult:
+def parse_csv(data: bytes, *, hasher: PiiHasher, today: dt.date, allow_test_ids: bool,
+              placeholder_suffixes: Collection[str] = fnr.PLACEHOLDER_PERSONNUMMER,
+              ) -> ParseResult:
     """Parse a whole register file; duplicates of a membership number are rejected."""
     try:
         text = data.decode("utf-8-sig")
@@ -161,7 +172,8 @@ def parse_csv(data: bytes, *, hasher: PiiHasher, today: dt.date,
             continue
         row = dict(zip(header, cells, strict=False))
         parsed = parse_row(row, line=start, hasher=hasher, today=today,
-                           allow_test_ids=allow_test_ids)
+                           allow_test_ids=allow_test_ids,
+                           placeholder_suffixes=placeholder_suffixes)
         if isinstance(parsed, MemberRecord):
             if parsed.membership_number in seen:
                 first_line = seen[parsed.membership_number]
@@ -176,7 +188,8 @@ def parse_csv(data: bytes, *, hasher: PiiHasher, today: dt.date,
 
 
 FIELDS = ("name", "birth_date", "national_id_hash", "national_id_masked", "needs_correction",
-          "email", "address", "postal_code", "city", "returned_mail", "branch", "status")
+          "national_id_possible_placeholder", "email", "address", "postal_code", "city",
+          "returned_mail", "branch", "status")
 CHUNK = 500  # ids per IN list, well below SQLite's bound-parameter limit
 
 
@@ -207,6 +220,20 @@ def store(session: Session, records: Iterable[MemberRecord], *, now: dt.datetime
     if phones:
         session.exec(insert(MemberPhone), params=phones)
     return len(new), len(old)
+
+
+def flagged_lines(result: ParseResult) -> list[str]:
+    """One report line per imported row whose national ID needs a look, by line number only
+    (the number itself is personal data and is never echoed)."""
+    out = []
+    for r in result.records:
+        if r.needs_correction:
+            out.append(f"line {r.line}: imported with the needs-correction flag "
+                       "(national ID missing, a placeholder or invalid)")
+        elif r.national_id_possible_placeholder:
+            out.append(f"line {r.line}: imported; the national ID may be a placeholder: "
+                       "confirm it with the member")
+    return out
 
 
 def candidates_by_phone(session: Session, from_number: str | None) -> list[Member]:

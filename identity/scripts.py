@@ -14,10 +14,32 @@ GENERIC_FAILURE = (
     "to the caller."
 )
 LOCKED_MESSAGE = (
-    "Verification is locked for this call after 3 failed attempts. Offer to call the member "
-    "back on the number in the register."
+    "Verification is locked after repeated failed attempts (on this call, for this member or "
+    "from this number). Offer to call the member back on the number in the register; the lock "
+    "lifts when its window has passed or an admin unlocks it."
 )
 NOT_NOW = "This step is not available at this point of the script."
+NOT_THE_MEMBER = (
+    "Data fixes belong to the member: they are offered only when the member themself is "
+    "verified (the member script, or the agent knows the member)."
+)
+NOT_A_CANDIDATE = (
+    "Only a member matched by the calling number can be marked as known. For anyone else, "
+    "run a script."
+)
+NOT_NEEDED = (
+    "The register's national ID needs no correction: it is valid, and not an unconfirmed "
+    "possible placeholder."
+)
+CANNOT_CONFIRM = (
+    "The national ID on file is invalid or a known fake: it cannot be confirmed, only "
+    "replaced by the member's real number."
+)
+CALL_ENDED = "The call has ended: nobody is on the line to give verification factors."
+CONSENT_NOT_OBTAINED = (
+    "Consent opens the case only when the member gave it on this call after verifying "
+    "themself (the member script), or when the agent rang the member's registered number."
+)
 
 MEMBER, INVOICE, CASE = "member", "invoice", "case"
 SCRIPTS = (MEMBER, INVOICE, CASE)
@@ -65,21 +87,28 @@ class ScriptState:
     failures: int = 0
     level: str = LEVEL_NONE
     factors: tuple[str, ...] = ()  # names of the factors checked so far, never values
+    limit: int = MAX_FAILURES  # the org file's identity.lock_failures
 
     @property
     def locked(self) -> bool:
-        """Three failures lock the call's verification."""
-        return self.failures >= MAX_FAILURES
+        """`limit` failures (on the call, the member or the calling number) lock verification."""
+        return self.failures >= self.limit
 
     @property
     def attempts_left(self) -> int:
         """Failed attempts left before the lock."""
-        return max(0, MAX_FAILURES - self.failures)
+        return max(0, self.limit - self.failures)
 
     @property
     def verified(self) -> bool:
         """The member is verified or known by the agent."""
         return self.step == "done" and self.level != LEVEL_NONE
+
+    @property
+    def member_self(self) -> bool:
+        """The member themself is verified (script 1) or known by the agent: only then may
+        their data be changed and their full details shown."""
+        return self.verified and self.level in (LEVELS[MEMBER], LEVEL_KNOWN)
 
     @property
     def details_allowed(self) -> bool:
@@ -99,7 +128,8 @@ def start(state: ScriptState, script: str) -> ScriptState:
         raise ValueError(f"unknown script {script!r}")
     if state.locked:
         raise StepRefused("locked")
-    return ScriptState(script=script, step=FIRST_STEP[script], failures=state.failures)
+    return ScriptState(script=script, step=FIRST_STEP[script], failures=state.failures,
+                       limit=state.limit)
 
 
 def check_allowed(state: ScriptState, action: str) -> None:

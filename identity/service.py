@@ -4,16 +4,16 @@ pure state machine, save, audit. Values never reach the audit log, only factor n
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session
 
 from identity import kid as kidlib
-from identity import register, scripts
+from identity import lock, scripts
 from identity.models import AuditEntry, CallIdentity, Member
 from identity.pii import PiiHasher
+from identity.rules import IdentityRules
 from identity.scripts import ScriptState, StepRefused
 from ivr.models import Call
 from routing.models import Organisation
@@ -37,6 +37,8 @@ class Ctx:
     now: dt.datetime
     hasher: PiiHasher
     allow_test_ids: bool
+    rules: IdentityRules = field(default_factory=IdentityRules)
+    caller: str | None = None  # keyed hash of the calling number (lock counts), None if withheld
 
 
 @dataclass
@@ -58,14 +60,29 @@ def agent_call(session: Session, *, call_sid: str, agent_id: str) -> Call:
     return call
 
 
-def load_state(session: Session, call_sid: str, *, for_update: bool = False) -> ScriptState:
-    """The call's script state (a fresh one when none is stored); for_update locks the row
-    (PostgreSQL) so two requests cannot both spend the same attempt."""
-    row = session.get(CallIdentity, call_sid, with_for_update=True if for_update else None)
-    if row is None:
-        return ScriptState()
-    return ScriptState(script=row.script, step=row.step, member_id=row.member_id,
-                       failures=row.failures, level=row.level, factors=tuple(row.factors))
+def call_ended(call: Call) -> bool:
+    """True once Twilio has reported the call's end."""
+    return call.ended_at is not None or call.stage == "ended"
+
+
+def load_state(ctx: Ctx, *, for_update: bool = False) -> ScriptState:
+    """The call's script state (a fresh one when none is stored), with the failures that count
+    now: the most of this call's, this calling number's and the named member's in the window.
+    for_update locks the row (PostgreSQL) so two requests cannot both spend one attempt."""
+    row = ctx.session.get(CallIdentity, ctx.call.call_sid,
+                          with_for_update=True if for_update else None)
+    state = ScriptState() if row is None else ScriptState(
+        script=row.script, step=row.step, member_id=row.member_id, level=row.level,
+        factors=tuple(row.factors))
+    count = lock.failures(ctx.session, call_sid=ctx.call.call_sid, caller=ctx.caller,
+                          member_id=state.member_id, rules=ctx.rules, now=ctx.now)
+    return replace(state, failures=count, limit=ctx.rules.lock_failures)
+
+
+def self_member_id(session: Session, call_sid: str) -> int | None:
+    """The member who verified themself by script 1 on this call, if any."""
+    row = session.get(CallIdentity, call_sid)
+    return row.self_member_id if row else None
 
 
 def callback_offered(session: Session, call_sid: str) -> bool:
@@ -84,6 +101,8 @@ def save_state(ctx: Ctx, state: ScriptState, *, consent_id: int | None = None) -
     row.updated_at = ctx.now
     if consent_id is not None:
         row.consent_id = consent_id
+    if state.member_self:
+        row.self_member_id = state.member_id
     if state.locked:
         row.callback_offered = True
     ctx.session.add(row)
@@ -92,20 +111,44 @@ def save_state(ctx: Ctx, state: ScriptState, *, consent_id: int | None = None) -
 
 
 def audit(ctx: Ctx, *, script: str | None, action: str, factors: tuple[str, ...] | list[str],
-          outcome: str, member_id: int | None = None) -> None:
-    """Append one audit row: who, when, call, script, factor names, outcome."""
+          outcome: str, member_id: int | None = None, note: str | None = None) -> None:
+    """Append one audit row: who, when, call, script, factor names, outcome (and the agent's
+    own reason where one is asked for)."""
     ctx.session.add(AuditEntry(at=ctx.now, agent_id=ctx.agent_id, call_sid=ctx.call.call_sid,
                                script=script, action=action, factors=list(factors),
-                               outcome=outcome, member_id=member_id))
+                               outcome=outcome, member_id=member_id, note=note))
+
+
+DETAILS = {"failed": scripts.GENERIC_FAILURE, "locked": scripts.LOCKED_MESSAGE,
+           "not_now": scripts.NOT_NOW, "not_the_member": scripts.NOT_THE_MEMBER,
+           "not_a_candidate": scripts.NOT_A_CANDIDATE, "not_needed": scripts.NOT_NEEDED,
+           "call_ended": scripts.CALL_ENDED, "cannot_confirm": scripts.CANNOT_CONFIRM,
+           "consent_not_obtained": scripts.CONSENT_NOT_OBTAINED}
 
 
 def refusal_body(state: ScriptState, reason: str) -> dict[str, Any]:
-    """The 409 body: one generic message whatever factor failed."""
-    detail = {"failed": scripts.GENERIC_FAILURE, "locked": scripts.LOCKED_MESSAGE,
-              "not_now": scripts.NOT_NOW}[reason]
-    return {"detail": detail, "reason": "locked" if state.locked else reason,
-            "locked": state.locked, "attempts_left": state.attempts_left,
-            "callback_offered": state.locked}
+    """The 409 body: one generic message whatever factor failed. When locked, it tells the desk
+    to offer a callback to the member's registered number (never the number itself)."""
+    locked = state.locked or reason == "locked"
+    shown = "locked" if locked and reason in ("failed", "not_now") else reason
+    return {"detail": DETAILS[shown], "reason": shown, "locked": locked,
+            "attempts_left": 0 if locked else state.attempts_left,
+            "callback_offered": locked}
+
+
+def member_lock(ctx: Ctx, state: ScriptState, action: str,
+                member: Member | None) -> Outcome | None:
+    """Refuse (and audit) before checking any factor when the named member is locked."""
+    if member is None or not lock.member_locked(ctx.session, member.id,  # type: ignore[arg-type]
+                                                rules=ctx.rules, now=ctx.now):
+        return None
+    audit(ctx, script=state.script, action=action, factors=(), outcome="refused_locked",
+          member_id=member.id)
+    row = ctx.session.get(CallIdentity, ctx.call.call_sid)
+    if row is not None:
+        row.callback_offered = True
+        ctx.session.add(row)
+    return Outcome(state, refusal_body(state, "locked"))
 
 
 def _refused(ctx: Ctx, state: ScriptState, action: str, exc: StepRefused) -> Outcome:
@@ -116,24 +159,35 @@ def _refused(ctx: Ctx, state: ScriptState, action: str, exc: StepRefused) -> Out
 
 def step(ctx: Ctx, action: str, *, ok: bool, factors: tuple[str, ...],
          member_id: int | None = None, level: str | None = None,
-         consent_id: int | None = None) -> Outcome:
-    """Run one scripted step whose facts are already checked; save and audit either way."""
-    state = load_state(ctx.session, ctx.call.call_sid, for_update=True)
+         consent_id: int | None = None, named: int | None = None,
+         note: str | None = None) -> Outcome:
+    """Run one scripted step whose facts are already checked; save and audit either way. A
+    failure is counted against the call, the calling number and `named`, the member the
+    attempt named (when it named one)."""
+    state = load_state(ctx, for_update=True)
     try:
         new = scripts.advance(state, action, ok=ok, factors=factors, member_id=member_id,
                               level=level)
     except StepRefused as exc:
         return _refused(ctx, state, action, exc)
+    if not ok:
+        lock.record_failure(ctx.session, call_sid=ctx.call.call_sid, caller=ctx.caller,
+                            member_id=named, now=ctx.now)
+        if named is not None and named != new.member_id:
+            # The attempt named a member the script has not: their own count may lock now.
+            ctx.session.flush()
+            mine = lock.member_failures(ctx.session, named, rules=ctx.rules, now=ctx.now)
+            new = replace(new, failures=max(new.failures, mine))
     save_state(ctx, new, consent_id=consent_id)
     outcome = "ok" if ok else ("failed_locked" if new.locked else "failed")
     audit(ctx, script=new.script, action=action, factors=factors, outcome=outcome,
-          member_id=(member_id or new.member_id) if ok else None)
+          member_id=(member_id or new.member_id) if ok else None, note=note)
     return Outcome(new, None if ok else refusal_body(new, "failed"))
 
 
 def guard(ctx: Ctx, action: str) -> Outcome | None:
     """Refuse (and audit) before any lookup when the step is not allowed now."""
-    state = load_state(ctx.session, ctx.call.call_sid, for_update=True)
+    state = load_state(ctx, for_update=True)
     try:
         scripts.check_allowed(state, action)
     except StepRefused as exc:
@@ -143,7 +197,7 @@ def guard(ctx: Ctx, action: str) -> Outcome | None:
 
 def start_script(ctx: Ctx, script: str) -> Outcome:
     """Begin or switch script; the verified member and level are reset, failures kept."""
-    state = load_state(ctx.session, ctx.call.call_sid, for_update=True)
+    state = load_state(ctx, for_update=True)
     try:
         new = scripts.start(state, script)
     except StepRefused as exc:
@@ -153,97 +207,14 @@ def start_script(ctx: Ctx, script: str) -> Outcome:
     return Outcome(new)
 
 
-# --- script 1: the member calls -----------------------------------------------------------
-
-def _id_matches(ctx: Ctx, member: Member | None, national_id: str) -> bool:
+def id_matches(ctx: Ctx, member: Member | None, national_id: str) -> bool:
+    """The spoken national ID is this member's usable one (never a needs-correction entry)."""
     ok = member is not None and not member.needs_correction
     # Hash even when there is no member, so the answer takes the same time either way.
     return ctx.hasher.matches(national_id, member.national_id_hash if member else None) and ok
 
 
-def mark_known(ctx: Ctx, *, member_id: int | None, membership_number: str | None) -> Outcome:
-    """The agent knows the caller personally: audited, and the script is done."""
-    if (refused := guard(ctx, "known")) is not None:
-        return refused
-    member = (ctx.session.get(Member, member_id) if member_id is not None
-              else register.by_membership_number(ctx.session, membership_number or ""))
-    return step(ctx, "known", ok=member is not None, factors=("known_by_agent",),
-                member_id=member.id if member else None, level=scripts.LEVEL_KNOWN)
-
-
-def verify_member(ctx: Ctx, *, national_id: str, membership_number: str) -> Outcome:
-    """National ID and membership number must belong to the same member."""
-    if (refused := guard(ctx, "member_factors")) is not None:
-        return refused
-    member = register.by_membership_number(ctx.session, membership_number)
-    ok = _id_matches(ctx, member, national_id)
-    return step(ctx, "member_factors", ok=ok, factors=("national_id", "membership_number"),
-                member_id=member.id if member and ok else None)
-
-
-def verify_by_birth_date(ctx: Ctx, *, membership_number: str, birth_date: dt.date) -> Outcome:
-    """For a member whose national ID needs correction: membership number plus birth date."""
-    if (refused := guard(ctx, "birth_date_factors")) is not None:
-        return refused
-    member = register.by_membership_number(ctx.session, membership_number)
-    ok = bool(member and member.needs_correction and member.birth_date == birth_date)
-    return step(ctx, "birth_date_factors", ok=ok, factors=("membership_number", "birth_date"),
-                member_id=member.id if member and ok else None)
-
-
-# --- script 2: an invoice on a member's behalf --------------------------------------------
-
 def kid_config(session: Session) -> kidlib.KidConfig:
     """The organisation's KID rules (org file `kid:`), defaults when missing."""
     org = session.get(Organisation, 1)
     return kidlib.KidConfig.from_config(org.config if org else None)
-
-
-def invoice_kid(ctx: Ctx, *, kid: str) -> Outcome:
-    """The KID (check digit already validated) names the member through its slice."""
-    if (refused := guard(ctx, "kid")) is not None:
-        return refused
-    number = kidlib.membership_number(kid, kid_config(ctx.session))
-    member = register.by_membership_number(ctx.session, number) if number else None
-    return step(ctx, "kid", ok=member is not None, factors=("kid",),
-                member_id=member.id if member else None)
-
-
-def _names_match(said: str, registered: str) -> bool:
-    def norm(s: str) -> str:
-        return " ".join(s.casefold().replace("-", " ").split())
-    return hmac.compare_digest(norm(said).encode(), norm(registered).encode())
-
-
-def invoice_name_said(ctx: Ctx, *, name: str) -> Outcome:
-    """The agent has typed the name the caller said; only now is the registered name shown."""
-    if (refused := guard(ctx, "name_said")) is not None:
-        return refused
-    state = load_state(ctx.session, ctx.call.call_sid)
-    member = ctx.session.get(Member, state.member_id) if state.member_id else None
-    out = step(ctx, "name_said", ok=member is not None, factors=())
-    if member is not None and out.refusal is None:
-        out.extra = {"registered_name": member.name,
-                     "names_look_alike": _names_match(name, member.name)}
-    return out
-
-
-def invoice_name_confirm(ctx: Ctx, *, matches: bool) -> Outcome:
-    """The agent's judgement: did the caller give the member's name?"""
-    if (refused := guard(ctx, "name_confirm")) is not None:
-        return refused
-    return step(ctx, "name_confirm", ok=matches, factors=("name",))
-
-
-def invoice_verify(ctx: Ctx, *, national_id: str | None, birth_date: dt.date | None) -> Outcome:
-    """The member's national ID (or birth date, when the register's ID needs correction)."""
-    if (refused := guard(ctx, "payer_factors")) is not None:
-        return refused
-    state = load_state(ctx.session, ctx.call.call_sid)
-    member = ctx.session.get(Member, state.member_id) if state.member_id else None
-    if national_id is not None:
-        ok, factors = _id_matches(ctx, member, national_id), ("national_id",)
-    else:
-        ok = bool(member and member.needs_correction and member.birth_date == birth_date)
-        factors = ("birth_date",)
-    return step(ctx, "payer_factors", ok=ok, factors=factors)

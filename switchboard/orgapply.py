@@ -57,6 +57,7 @@ def org_config(org: OrgFile) -> dict[str, Any]:
         "closed_days": [d.isoformat() for d in o.closed_days],
         "special_hours": {d.isoformat(): v for d, v in o.special_hours.items()},
         "kid": org.kid.model_dump(),
+        "identity": org.identity.model_dump(),
         "calendar_policy": org.calendar_policy.model_dump(),
         "prompts": {lang: dict(texts) for lang, texts in org.prompts.items()},
         "english": org.english.model_dump() if org.english else None,

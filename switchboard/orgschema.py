@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from identity.fnr import PLACEHOLDER_PERSONNUMMER
 from routing.hours import CLOSED, parse_range
 from tickets.workdays import parse_deadline
 
@@ -219,6 +220,24 @@ class Kid(Strict):
     membership_length: int = Field(default=6, ge=1)
 
 
+def _check_suffix(value: Any) -> str:
+    # An unquoted 99999 arrives as an int; 00100 stays text (YAML 1.2 integers have no
+    # leading zero). Only ASCII 0-9 count: "٠٠١٠٠" is refused, not converted.
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or len(text) != 5 or not set(text) <= set("0123456789"):
+        raise _error("suffix", f'"{value}" is not five digits 0-9 (write it in quotes: "00100")')
+    return text
+
+
+class Identity(Strict):
+    """Identity rules: fake personnummer suffixes, and the lock on failed verifications."""
+
+    placeholder_suffixes: list[Annotated[str, BeforeValidator(_check_suffix)]] = list(
+        PLACEHOLDER_PERSONNUMMER)
+    lock_failures: int = Field(default=3, ge=1, le=100)
+    lock_window_hours: int = Field(default=24, ge=1, le=24 * 365)
+
+
 class CalendarPolicy(Strict):
     """What in a calendar blocks loop calls (CONTRACT §4)."""
 
@@ -359,6 +378,7 @@ class OrgFile(Strict):
 
     organisation: Organisation
     kid: Kid = Kid()
+    identity: Identity = Identity()
     calendar_policy: CalendarPolicy = CalendarPolicy()
     numbers: list[Number]
     menu: Annotated[dict[Digit, Id], Field(min_length=1)]

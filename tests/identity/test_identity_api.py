@@ -83,10 +83,13 @@ def test_member_known_by_agent(world) -> None:  # type: ignore[no-untyped-def]
     d = desk(world, "CA1", KARI["phone"])
     candidate = d.get().json()["candidates"][0]["member_id"]
     d.post("/start", {"script": "member"})
-    body = d.post("/member/known", {"member_id": candidate}).json()
+    assert d.post("/member/known", {"member_id": candidate}).status_code == 422  # no reason
+    body = d.post("/member/known", {"member_id": candidate,
+                                    "reason": "shop steward at my workplace"}).json()
     assert body["level"] == "known_by_agent" and body["member"]["name"] == KARI["name"]
     assert call_level(world["engine"], "CA1") == "known_by_agent"
-    assert audit_rows(world["engine"], "CA1")[-1].factors == ["known_by_agent"]
+    row = audit_rows(world["engine"], "CA1")[-1]
+    assert row.factors == ["known_by_agent"] and row.note == "shop steward at my workplace"
 
 
 @pytest.mark.parametrize("body", [
@@ -108,9 +111,11 @@ def test_member_script_failures_are_generic(world, body) -> None:  # type: ignor
 
 def test_same_message_whichever_factor_failed(world) -> None:  # type: ignore[no-untyped-def]
     bodies = []
-    for i, body in enumerate([{"national_id": OLA["id"], "membership_number": KARI["number"]},
-                              {"national_id": KARI["id"], "membership_number": "999999"}]):
-        d = desk(world, f"CA{i}", KARI["phone"])
+    # Two callers (failures also count per calling number, which would change attempts_left).
+    for i, (body, caller) in enumerate([
+            ({"national_id": OLA["id"], "membership_number": KARI["number"]}, KARI["phone"]),
+            ({"national_id": KARI["id"], "membership_number": "999999"}, STRANGER)]):
+        d = desk(world, f"CA{i}", caller)
         d.post("/start", {"script": "member"})
         bodies.append(d.post("/member/verify", body).json())
     assert bodies[0] == bodies[1]
@@ -306,9 +311,18 @@ def test_invoice_for_member_whose_id_needs_correction_uses_birth_date(world) -> 
     assert done.json()["level"] == "invoice_payer_verified"
 
 
-def test_known_with_unknown_membership_number_fails_generically(world) -> None:  # type: ignore[no-untyped-def]
+def test_known_only_for_calling_number_candidates(world) -> None:  # type: ignore[no-untyped-def]
     d = desk(world, "CA1", KARI["phone"])
     d.post("/start", {"script": "member"})
-    assert_generic(d.post("/member/known", {"membership_number": "999999"}))
-    assert d.post("/member/known", {}).status_code == 422
+    for body in ({"membership_number": "999999"}, {"membership_number": OLA["number"]}):
+        resp = d.post("/member/known", body | {"reason": "I know her"})
+        assert resp.status_code == 409 and resp.json()["reason"] == "not_a_candidate"
+        assert "run a script" in resp.json()["detail"]
+        assert OLA["name"] not in resp.text
+    assert d.post("/member/known", {"reason": "I know her"}).status_code == 422
+    assert d.get().json()["attempts_left"] == 3  # the agent's choice, not a caller's guess
     assert call_level(world["engine"], "CA1") == "none"
+    rows = audit_rows(world["engine"], "CA1")
+    assert [r.outcome for r in rows[-2:]] == ["refused_not_a_candidate"] * 2
+    ok = d.post("/member/known", {"membership_number": KARI["number"], "reason": "I know her"})
+    assert ok.json()["level"] == "known_by_agent"

@@ -20,14 +20,17 @@ from tests.identity.test_identity_helpers import (
 
 # --- script 3 --------------------------------------------------------------------------------
 
+CONSENT = {"consented": True, "given_to": "Nils Advokatsen", "scope": "the dismissal case",
+           "method": "callback_registered_number", "phone_position": 1}
+
+
 def _case_to_verify(world, sid: str) -> Desk:  # type: ignore[no-untyped-def]
     d = desk(world, sid, STRANGER)
     d.post("/start", {"script": "case"})
     subject = d.post("/case/member", {"membership_number": KARI["number"]})
     assert subject.status_code == 200 and subject.json()["callback"] == "offered"
     assert KARI["name"] not in subject.text and KARI["phone"] not in subject.text
-    consent = d.post("/case/consent", {"consented": True, "given_to": "Nils Advokatsen",
-                                       "scope": "the dismissal case"})
+    consent = d.post("/case/consent", CONSENT)
     assert consent.status_code == 200 and consent.json()["member"] is None
     return d
 
@@ -46,7 +49,7 @@ def test_case_script_with_id_and_number(world) -> None:  # type: ignore[no-untyp
         assert consent.member_id == member.id
         assert consent.given_to == "Nils Advokatsen" and consent.scope == "the dismissal case"
         assert consent.agent_id == "may.tove" and consent.given_at is not None
-        assert consent.method == "callback_registered_number"
+        assert consent.method == "callback_registered_number" and consent.phone_position == 1
 
 
 def test_case_script_with_mobile(world) -> None:  # type: ignore[no-untyped-def]
@@ -62,8 +65,7 @@ def test_case_needs_consent_first(world) -> None:  # type: ignore[no-untyped-def
     d.post("/case/member", {"membership_number": KARI["number"]})
     resp = d.post("/case/verify", {"mobile": KARI["phone"]})
     assert resp.status_code == 409 and resp.json()["reason"] == "not_now"
-    refused = d.post("/case/consent", {"consented": False, "given_to": "Nils Advokatsen",
-                                       "scope": "the dismissal case"})
+    refused = d.post("/case/consent", CONSENT | {"consented": False})
     assert refused.status_code == 409 and refused.json()["reason"] == "no_consent"
     assert d.get().json()["attempts_left"] == 3  # a "no" is not a failed factor
 
@@ -121,7 +123,7 @@ def test_replace_phone(world) -> None:  # type: ignore[no-untyped-def]
 def test_case_consent_before_naming_the_member_is_refused(world) -> None:  # type: ignore[no-untyped-def]
     d = desk(world, "CA1", STRANGER)
     d.post("/start", {"script": "case"})
-    resp = d.post("/case/consent", {"consented": True, "given_to": "X", "scope": "Y"})
+    resp = d.post("/case/consent", CONSENT)
     assert resp.status_code == 409 and resp.json()["reason"] == "not_now"
     with session_scope(world["engine"]) as session:
         assert session.exec(select(Consent)).all() == []

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from switchboard.db import make_engine, migrate
-from tests.identity.test_identity_helpers import KARI, Desk, add_agent, add_call, load_register, make_client
+from tests.identity.test_identity_helpers import (
+    KARI,
+    Desk,
+    add_agent,
+    add_call,
+    load_register,
+    make_client,
+)
 
 pytestmark = pytest.mark.postgres
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from identity.models import AuditEntry, CallIdentity, Consent, MemberPhone
+from identity.models import AuditEntry, CallIdentity, Consent, IdentityFailure, MemberPhone
 from switchboard.cli import app
 from switchboard.db import session_scope
 from switchboard.settings import Settings
@@ -73,7 +73,9 @@ def _full_run(settings: Settings, engine) -> None:  # type: ignore[no-untyped-de
     d = Desk(client, token, "CA4")
     d.post("/start", {"script": "case"})
     d.post("/case/member", {"membership_number": KARI["number"]})
-    d.post("/case/consent", {"consented": True, "given_to": "Nils Advokatsen", "scope": "case"})
+    assert d.post("/case/consent", {"consented": True, "given_to": "Nils Advokatsen",
+                                    "scope": "case", "method": "callback_registered_number",
+                                    "phone_position": 1}).status_code == 200
     assert d.post("/case/verify", {"mobile": KARI["phone"]}).status_code == 200
 
 
@@ -89,7 +91,8 @@ def test_no_personal_data_in_logs_or_audit(settings, engine, caplog, tmp_path: P
     texts += [r.getMessage() for r in caplog.records]
     texts += [str(r.exc_info[1]) for r in caplog.records if r.exc_info]
     with session_scope(engine) as session:
-        for model in (AuditEntry, CallIdentity, Consent):
+        assert session.exec(select(IdentityFailure)).all()  # the failure above is counted
+        for model in (AuditEntry, CallIdentity, Consent, IdentityFailure):
             texts += [row.model_dump_json() for row in session.exec(select(model)).all()]
         assert len(session.exec(select(AuditEntry)).all()) >= 15
     haystack = "\n".join(texts)

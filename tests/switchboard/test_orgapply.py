@@ -73,6 +73,8 @@ def test_first_apply_writes_every_table(engine: Engine) -> None:
             "closed_days": ["2026-12-24"],
             "special_hours": {"2026-12-23": "08:00-12:00", "2026-12-30": "closed"},
             "kid": {"algorithm": "mod10", "membership_offset": 0, "membership_length": 6},
+            "identity": {"placeholder_suffixes": ["00000", "00100", "00200", "11111", "99999"],
+                         "lock_failures": 3, "lock_window_hours": 24},
             "calendar_policy": {"tentative_blocks": True, "all_day_free_blocks": False,
                                 "block_keywords": []},
             "prompts": {},
