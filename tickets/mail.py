@@ -96,8 +96,15 @@ def _due_text(ticket: dict[str, Any], timezone: str = "Europe/Oslo") -> str:
     due = ticket.get("due_at")
     if due is None:
         return "ingen frist"
-    due = due if due.tzinfo else due.replace(tzinfo=UTC)
-    return due.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M")
+    return due_text(due if due.tzinfo else due.replace(tzinfo=UTC), timezone)
+
+
+def due_text(due: datetime, timezone: str = "Europe/Oslo") -> str:
+    """A due date as people say it: a deadline at midnight is the end of the day before."""
+    local = due.astimezone(ZoneInfo(timezone))
+    if local.hour == local.minute == 0:
+        return f"innen utgangen av {(local - timedelta(days=1)):%d.%m.%Y}"
+    return f"{local:%d.%m.%Y} kl. {local:%H:%M}"
 
 
 def queue_new_ticket(conn: Connection, *, ticket: dict[str, Any], department: dict[str, Any],

@@ -131,7 +131,8 @@ def due_at(received: datetime, deadline: Deadline, cal: WorkCalendar) -> datetim
     if received.tzinfo is None:
         raise ValueError("received must be timezone-aware")
     if deadline.unit == HOURS:
-        return (received + timedelta(hours=deadline.amount)).astimezone(UTC)
+        # In UTC: adding to a local time would add wall-clock hours across a DST change.
+        return received.astimezone(UTC) + timedelta(hours=deadline.amount)
     return _midnight_after(last_working_day(received, deadline.amount, cal), cal)
 
 
