@@ -59,6 +59,11 @@ class CallRow(dict):
         self[key] = value
         return value
 
+    def __bool__(self) -> bool:
+        # A row is a row, even before any column is decoded (an empty dict would be false:
+        # `lang if call else "nb"` then gave an English caller Norwegian thanks).
+        return True
+
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         """As dict.get, decoding the column if need be."""
         try:

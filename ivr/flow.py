@@ -22,7 +22,7 @@ from ivr.calls import (
 )
 from ivr.context import FlowContext
 from ivr.loopflow import after_no_answer, after_wait, enter_loop, to_voicemail
-from ivr.prompts import WHISPER, WHISPER_LANG, english_greeting, menu_texts, say
+from ivr.prompts import WHISPER, WHISPER_LANG, english_greeting, english_offer, menu_texts, say
 from routing.snapshot import OrgSnapshot
 from routing.state import OFFER, answered_offer, confirm, end_call, release_ringing, reserve
 from tickets.callbacks import callable_number, callback_due, upsert_callback
@@ -43,6 +43,23 @@ def _hours_text(snap: OrgSnapshot, lang: str) -> str:
         return ""
     span = hours[days[0]].replace("-", " til " if lang == "nb" else " to ")
     return ("hverdager " if lang == "nb" else "on weekdays ") + span
+
+
+def _closed_text(snap: OrgSnapshot, reason: str, lang: str) -> str:
+    """Why the lines are closed, in the caller's language."""
+    if reason != "outside_hours":
+        return say(lang, "closed_holiday", name=snap.name)
+    hours = _hours_text(snap, lang)
+    if not hours:  # no weekday opening to tell of
+        return say(lang, "closed_now", name=snap.name)
+    return say(lang, "closed", name=snap.name, hours=hours)
+
+
+def _connecting(vr: VoiceResponse, snap: OrgSnapshot, lang: str, loop_id: str) -> None:
+    """"Putting you through to …": said whether the caller chose the loop or was sent there."""
+    loop = snap.loops.get(loop_id)
+    if loop is not None:
+        twiml.add_say(vr, lang, say(lang, "connecting", loop=loop.said(lang)))
 
 
 def _menu(ctx: FlowContext, snap: OrgSnapshot, play: int, prefix: str | None = None) -> str:
@@ -74,10 +91,18 @@ def voice(ctx: FlowContext, form: dict[str, str]) -> Answer:
             stage = to_voicemail(ctx, call, vr)
         elif kind == "direct" and agent_id:
             stage = _direct(ctx, conn, snap, call, agent_id, vr, now)
-        elif snap.closed_reason(now):
-            reason = snap.closed_reason(now)
-            key = "closed" if reason == "outside_hours" else "closed_holiday"
-            twiml.add_say(vr, "nb", say("nb", key, name=snap.name, hours=_hours_text(snap, "nb")))
+        elif reason := snap.closed_reason(now):
+            text = _closed_text(snap, reason, "nb")
+            if snap.english:
+                # The English digit is offered here too, so that an English speaker hears in
+                # English why nobody answers and what to do (the menu step takes the digit).
+                call.set(stage="closed")
+                save_call(conn, call)
+                offer = english_offer(prompts=snap.config.get("prompts") or {},
+                                      digit=snap.english[0])
+                return twiml.render(twiml.gather_menu([("nb", text), ("en", offer)],
+                                                      ctx.url("menu", play=1))), "closed"
+            twiml.add_say(vr, "nb", text)
             stage = to_voicemail(ctx, call, vr, stage="closed")
         else:
             save_call(conn, call)
@@ -129,15 +154,23 @@ def menu(ctx: FlowContext, form: dict[str, str], play: int) -> Answer:
         if call is None:  # a step for a call we never saw: start it properly
             return voice_fresh(ctx, conn, snap, form, now)
         vr = VoiceResponse()
-        if snap.english and digit == snap.english[0]:
+        eng = snap.english
+        english = eng is not None and digit == eng[0]
+        if english:
             call.set(lang="en")
             twiml.add_say(vr, "en", english_greeting(name_en=snap.name_en, name=snap.name,
                                                      prompts=snap.config.get("prompts") or {}))
-            stage = enter_loop(ctx, conn, snap, call, snap.english[1], vr, now)
+        if call["stage"] == "closed":  # the closed message offered the English digit
+            if english:
+                reason = snap.closed_reason(now) or "outside_hours"
+                twiml.add_say(vr, "en", _closed_text(snap, reason, "en"))
+            stage = to_voicemail(ctx, call, vr, stage="closed")
+        elif eng is not None and english:
+            _connecting(vr, snap, "en", eng[1])
+            stage = enter_loop(ctx, conn, snap, call, eng[1], vr, now)
         elif digit and digit in snap.menu:
             loop_id = snap.menu[digit]
-            loop = snap.loops.get(loop_id)
-            twiml.add_say(vr, "nb", say("nb", "connecting", loop=loop.name if loop else ""))
+            _connecting(vr, snap, "nb", loop_id)
             stage = enter_loop(ctx, conn, snap, call, loop_id, vr, now)
         elif play < MENU_PLAYS:
             save_call(conn, call)
@@ -148,6 +181,7 @@ def menu(ctx: FlowContext, form: dict[str, str], play: int) -> Answer:
             if default is None:
                 stage = to_voicemail(ctx, call, vr)
             else:
+                _connecting(vr, snap, "nb", default)
                 stage = enter_loop(ctx, conn, snap, call, default, vr, now)
         save_call(conn, call)
         return twiml.render(vr), stage
@@ -274,7 +308,7 @@ def recorded(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
 
     def step(conn: Connection, now: datetime, call: CallRow | None) -> Answer:
         vr = VoiceResponse()
-        lang = call["lang"] if call else "nb"
+        lang = call["lang"] if call is not None else "nb"
         url = (form.get("RecordingUrl") or "")[:1000] or None
         if call is not None and url:
             duration = form.get("RecordingDuration", "")
@@ -289,7 +323,7 @@ def recorded(ctx: FlowContext, form: dict[str, str], attempt: int) -> Answer:
             save_call(conn, call)
         twiml.add_say(vr, lang, say(lang, "thanks"))
         vr.hangup()
-        return twiml.render(vr), call["stage"] if call else "voicemail"
+        return twiml.render(vr), call["stage"] if call is not None else "voicemail"
 
     return answer_call_once(ctx.tx, call_sid=call_sid, step=f"recorded?a={attempt}",
                             now=ctx.clock(), fn=step)

@@ -131,7 +131,7 @@ def _overflow(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: CallR
     if target == "voicemail" or nxt is None or hops > MAX_HOPS:
         call.set(loop_path=_path(call, "voicemail", now))
         return to_voicemail(ctx, call, vr)
-    twiml.add_say(vr, call["lang"], say(call["lang"], "overflow", loop=nxt.name))
+    twiml.add_say(vr, call["lang"], say(call["lang"], "overflow", loop=nxt.said(call["lang"])))
     return enter_loop(ctx, conn, snap, call, target, vr, now, hops=hops)
 
 

@@ -14,6 +14,7 @@ TEXT: dict[str, dict[str, str]] = {
         "invalid": "Det var ikke et gyldig valg.",
         "closed": "{name} er stengt nå. Sentralbordet er åpent {hours}.",
         "closed_holiday": "{name} er stengt i dag.",
+        "closed_now": "{name} er stengt nå.",
         "connecting": "Et øyeblikk, vi setter deg over til {loop}.",
         "overflow": "Alle er opptatt. Vi setter deg over til {loop}.",
         "position": "Du er nummer {n} i køen.",
@@ -34,8 +35,9 @@ TEXT: dict[str, dict[str, str]] = {
         "choice": "Press {digit} for {loop}.",
         "english": "For English, press {digit}.",
         "invalid": "That was not a valid choice.",
-        "closed": "{name} is closed now. The switchboard is open {hours}.",
-        "closed_holiday": "{name} is closed today.",
+        "closed": "We are closed now. The switchboard is open {hours}.",
+        "closed_holiday": "We are closed today.",
+        "closed_now": "We are closed now.",
         "connecting": "One moment, we are putting you through to {loop}.",
         "overflow": "Everyone is busy. We are putting you through to {loop}.",
         "position": "You are number {n} in the queue.",
@@ -75,17 +77,37 @@ def menu_texts(
 ) -> list[tuple[str, str]]:
     """The greeting and menu as (language, text) pieces: Norwegian, then the English digit."""
     nb = prompts.get("nb", {})
-    en = prompts.get("en", {})
     out = [("nb", nb.get("greeting") or say("nb", "greeting", name=name))]
     out.append(("nb", nb.get("menu") or " ".join(
         say("nb", "choice", digit=d, loop=loop) for d, loop in menu)))
     if english_digit:
-        out.append(("en", en.get("menu") or say("en", "english", digit=english_digit)))
+        out.append(("en", english_offer(prompts=prompts, digit=english_digit)))
     return out
+
+
+def english_offer(*, prompts: Mapping[str, Mapping[str, str]], digit: str) -> str:
+    """"For English, press 9" (or the org file's `prompts.en.menu`)."""
+    return prompts.get("en", {}).get("menu") or say("en", "english", digit=digit)
+
+
+def english_name(name_en: str | None, name: str) -> str:
+    """The organisation's name inside an English sentence: "the General Workers Union".
+
+    A name of several words ("General Workers Union") is a description and takes "the"; one
+    word ("Unio", or the Norwegian name when there is no English one) is a proper name and
+    does not. A name that already starts with "the" keeps it. The org file's
+    `prompts.en.greeting` overrides the whole greeting where this guess is wrong.
+    """
+    if not name_en:
+        return name
+    words = name_en.split()
+    if len(words) < 2 or words[0].lower() == "the":
+        return name_en
+    return "the " + name_en
 
 
 def english_greeting(*, name_en: str | None, name: str,
                      prompts: Mapping[str, Mapping[str, str]]) -> str:
     """The English greeting after the English digit."""
     en = prompts.get("en", {})
-    return en.get("greeting") or say("en", "greeting", name=name_en or name)
+    return en.get("greeting") or say("en", "greeting", name=english_name(name_en, name))

@@ -58,6 +58,11 @@ class LoopInfo:
     wrap_up: int
     overflow: str
     active: bool
+    name_en: str | None = None  # what English-speaking callers hear (`name` when None)
+
+    def said(self, lang: str) -> str:
+        """The loop's name as a caller in `lang` hears it."""
+        return (self.name_en or self.name) if lang == "en" else self.name
 
     def spec(self) -> LoopSpec:
         """What the pure decision needs."""
@@ -134,7 +139,7 @@ def load_snapshot(conn: Connection, *, default_tz: str = "Europe/Oslo",
         snap.loops[r["id"]] = LoopInfo(
             r["id"], r["name"], loop_members(r["members"] or [], r["roles"] or [], active),
             r["strategy"], r["ring_timeout"], r["max_wait"], r["wrap_up"], r["overflow"],
-            bool(r["active"]))
+            bool(r["active"]), r["name_en"])
     snap.numbers = {
         r.number: (r.kind, r.agent_id)
         for r in conn.execute(select(PhoneNumber.__table__))  # type: ignore[attr-defined]

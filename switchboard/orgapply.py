@@ -143,6 +143,7 @@ def _apply_loops(session: Session, org: OrgFile, report: ApplyReport) -> None:
             session.add(row)
         changed = _set(row, {
             "name": spec.name,
+            "name_en": spec.name_en,
             "members": list(spec.members),
             "roles": list(spec.roles),
             "strategy": spec.strategy,

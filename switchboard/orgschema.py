@@ -322,6 +322,10 @@ class Agent(Strict):
     def _reason_needs_logout(self) -> Agent:
         if self.logged_in and self.logout_reason is not None:
             raise _error("logout_reason", "logout_reason is set, so logged_in must be false")
+        if not self.logged_in and self.logout_reason is None:
+            # A logout in the file is for holiday or leave; the desk shows why (docs/org-file.md).
+            raise _error("logout_reason", "logged_in is false, so logout_reason is required "
+                         "(holiday, leave, sick, training or other)")
         return self
 
 
@@ -330,6 +334,7 @@ class Loop(Strict):
 
     id: Id
     name: Text
+    name_en: Text | None = None  # said to English-speaking callers; `name` when absent
     members: list[Id] = []
     roles: list[Id] = []
     strategy: Literal[

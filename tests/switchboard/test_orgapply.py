@@ -177,7 +177,8 @@ def test_changing_logged_in_in_the_file_takes_effect(engine: Engine) -> None:
     assert (agent(engine, "bjorn").logged_in, agent(engine, "bjorn").logout_reason) == (
         False, "training")
     logged_in = GOOD.replace('    phone: "+4790000001"\n',
-                             '    phone: "+4790000001"\n    logged_in: false\n')
+                             '    phone: "+4790000001"\n    logged_in: false\n'
+                             '    logout_reason: sick\n')
     apply_org(engine, parse(logged_in), now=NOW)
     assert agent(engine, "anne").logged_in is False
     update_agent(engine, "anne", logged_in=True)

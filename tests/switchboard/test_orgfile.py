@@ -238,6 +238,10 @@ REFUSALS = {
     "bad_logout_reason": (
         ("logout_reason: holiday", "logout_reason: vacation"),
         "agents[1].logout_reason (line {}): ", "vacation"),
+    "logged_out_without_reason": (
+        ("    logout_reason: holiday\n", ""),
+        "agents[1] (line {}): logged_in is false, so logout_reason is required",
+        "- id: bjorn"),
     "bad_calendar_source": (
         ("source: graph", "source: google"), "agents[2].calendar (line {}): ", "google"),
     "bad_mailbox": (
