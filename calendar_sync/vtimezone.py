@@ -75,19 +75,32 @@ def _own_id(tzid: str, block: list[str]) -> str | None:
     return new_id if tzp.timezone(new_id) is not None else None
 
 
+def _value_at(line: str) -> int:
+    """Index of the colon that ends the name and parameters (quoted values may hold colons)."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == ":" and not quoted:
+            return i
+    return -1
+
+
 def _renamed(line: Contentline, ids: dict[str, str], in_zone: bool) -> str:
     try:
-        name, params, values = line.raw_parts()
-    except ValueError:
+        name, params, _ = line.parts()
+    except ValueError:  # a line icalendar cannot split; the parser decides what to do with it
         return line
     if name.upper() == "TZID" and in_zone:
         tzid = _value(line)
         return f"TZID:{ids[tzid]}" if tzid in ids else line
     tzid = params.get("TZID")
-    if not isinstance(tzid, str) or tzid not in ids:
+    at = _value_at(line)
+    if not isinstance(tzid, str) or tzid not in ids or at < 0:
         return line
     params["TZID"] = ids[tzid]
-    return f"{name};{params.to_ical(sorted=False).decode()}:{values}"
+    # The value is kept byte for byte; only the parameters are written again.
+    return f"{name};{params.to_ical(sorted=False).decode()}{line[at:]}"
 
 
 def own_zones(body: bytes | str) -> bytes | str:
