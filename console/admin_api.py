@@ -103,7 +103,7 @@ def _replace(key: str, ident: str, body: dict[str, Any]) -> Callable[[Data], Non
     return change
 
 
-def _drop_agent(ident: str) -> Callable[[Data], None]:
+def drop_agent(ident: str) -> Callable[[Data], None]:
     """Remove an agent, and from every loop's and department's members with them."""
     def change(data: Data) -> None:
         before = len(data["agents"])
@@ -238,7 +238,7 @@ def _collection_routes(router: APIRouter, editor: OrgEditor, admin: Any, path: s
     @router.delete(f"/{path}/{{ident}}", summary=f"Remove a {kind}", name=f"delete_{kind}")
     def delete_one(ident: str, p: Principal = admin,
                    if_match: str | None = Header(None)) -> Response:
-        change = _drop_agent(ident) if key == "agents" else _drop(key, ident)
+        change = drop_agent(ident) if key == "agents" else _drop(key, ident)
 
         def run() -> Response:
             editor.edit(who=who_of(p), kind=kind, object_id=ident, action="delete",
