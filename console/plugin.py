@@ -7,7 +7,7 @@ from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from console import admin_plugin
+from console import admin_plugin, stats_plugin
 from console.api import build_router as build_api
 from console.auth_pages import build_router as build_auth_pages
 from console.web import install_static, render
@@ -33,5 +33,6 @@ def install(app: FastAPI, *, ctx: FlowContext, auth: Authenticator) -> None:
     app.include_router(build_api(ctx=ctx, auth=auth))
     admin_plugin.install(app, ctx=ctx, auth=auth)  # admin API, agents' state
     app.include_router(build_auth_pages(auth))
+    stats_plugin.install(app, ctx=ctx, auth=auth)  # stats API, wallboard, reports, /metrics
     app.add_exception_handler(StarletteHTTPException, _page_errors)
     install_static(app)

@@ -361,3 +361,29 @@ def _bucket(starts: list[datetime], at: datetime) -> int | None:
         else:
             break
     return found
+
+
+def time_in_line(call: CallRec) -> float | None:
+    """Seconds from the call's first loop until answered, sent to voicemail, or hung up."""
+    vs = visits(call)
+    if not vs or vs[-1].result == "waiting":
+        return None
+    start = vs[0].entered
+    answer = call.answer
+    if answer is not None and answer.answered_at is not None:
+        return _secs(start, answer.answered_at)
+    left = next((at for where, at in call.path if where == VOICEMAIL), call.ended_at)
+    return _secs(start, left) if left is not None else None
+
+
+def outcome(call: CallRec) -> str:
+    """One word for how the call ended: answered, abandoned, voicemail, closed or hangup."""
+    if call.answer is not None:
+        return "answered"
+    if call.voicemail_left:
+        return "voicemail"
+    if call.stage in ("loop", "queue", "direct"):
+        return "abandoned"
+    if call.outcome == "closed" or call.stage == "closed":
+        return "closed"
+    return "hangup"  # at the menu, or at the voicemail beep without a message

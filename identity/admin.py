@@ -24,7 +24,8 @@ def build_admin_router(*, settings: Settings, engine: Engine,
     """The admin's identity routes under /api/identity."""
     router = APIRouter(prefix="/api/identity", tags=["identity admin"],
                        route_class=RedactingRoute,
-                       responses={401: {"description": "The admin token is required"}})
+                       responses={401: {"description": "No admin token or admin sign-in"},
+                                  403: {"description": "Signed in, but not an admin"}})
     Admin = Annotated[Principal, Depends(auth.admin)]
     Now = Annotated[dt.datetime, Depends(clock)]
 
@@ -70,7 +71,7 @@ def build_admin_router(*, settings: Settings, engine: Engine,
                 except PiiKeyMissing as exc:
                     raise HTTPException(503, str(exc)) from None
                 cleared = lock.unlock(session, now=now, call_sid=body.call_sid, caller=caller)
-            session.add(AuditEntry(at=now, agent_id=None, call_sid=body.call_sid,
+            session.add(AuditEntry(at=now, agent_id=who.agent_id, call_sid=body.call_sid,
                                    script=None, action="unlock", factors=[],
                                    outcome="ok", member_id=member_id, note="admin"))
         return {"cleared": cleared, "membership_number": body.membership_number,

@@ -21,6 +21,8 @@ from urllib.parse import parse_qsl
 from fastapi import HTTPException, Request
 from twilio.request_validator import RequestValidator, compare
 
+from switchboard.logs import CALL_SID
+
 URLENCODED = "application/x-www-form-urlencoded"
 MAX_FIELDS = 1000  # as Starlette's request.form()
 
@@ -69,4 +71,5 @@ class TwilioSignature:
         signature = request.headers.get("X-Twilio-Signature", "")
         if not self.valid(public_url_for(request, self.public_base), params, signature):
             raise HTTPException(status_code=403, detail="invalid Twilio signature")
+        CALL_SID.set(params.get("CallSid"))  # the request's log lines carry it (switchboard.logs)
         return params

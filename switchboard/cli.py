@@ -45,10 +45,18 @@ def serve(
     port: int = typer.Option(8000, help="port to listen on"),
     no_calendar_sync: bool = typer.Option(False, "--no-calendar-sync",
                                           help="do not sync calendars in the background"),
+    log_level: str = typer.Option("info", "--log-level",
+                                  help="debug, info, warning or error (JSON lines on stderr)"),
 ) -> None:
     """Migrate the database, then serve the webhooks, desk and API."""
     import uvicorn
 
+    from switchboard.logs import configure as configure_logs
+
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        typer.echo("--log-level must be debug, info, warning or error", err=True)
+        raise typer.Exit(2)
+    configure_logs(log_level)
     settings = _settings()
     if settings.twilio_auth_token is None or not settings.twilio_auth_token.get_secret_value():
         typer.echo("TWILIO_AUTH_TOKEN is required to serve (set it in the environment or .env)",
@@ -65,7 +73,9 @@ def serve(
     application = create_app(settings, engine, calendar_sync=not no_calendar_sync)
     application.state.flow.cache.get()  # the organisation's snapshot, loaded before freezing
     freeze_startup_objects()
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    # log_config=None: uvicorn's own loggers go through the JSON lines configured above.
+    uvicorn.run(application, host=host, port=port, log_level=log_level.lower(),
+                access_log=False, log_config=None)
 
 
 def freeze_startup_objects() -> None:

@@ -124,3 +124,22 @@ def test_api_refuses_other_digits_with_a_422_naming_the_field(world, script: str
     case.post("/start", {"script": "case"})
     resp = case.post("/case/member", {"membership_number": foreign(KARI["number"], script)})
     assert resp.status_code == 422 and "0-9" in resp.text
+
+
+@pytest.mark.parametrize("script", ["arabic", "fullwidth"])
+def test_api_mobile_and_postal_code_refuse_other_digits(world, script: str) -> None:  # type: ignore[no-untyped-def]
+    case = desk(world, "CA1", STRANGER)
+    case.post("/start", {"script": "case"})
+    case.post("/case/member", {"membership_number": KARI["number"]})
+    case.post("/case/consent", {"consented": True, "given_to": "Nils", "scope": "the case",
+                                "method": "callback_registered_number", "phone_position": 1})
+    resp = case.post("/case/verify", {"mobile": foreign("91234567", script)})
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "mobile"]
+    assert case.get().json()["attempts_left"] == 3
+    d = desk(world, "CA2", STRANGER)
+    d.post("/start", {"script": "member"})
+    d.post("/member/verify", {"national_id": KARI["id"], "membership_number": KARI["number"]})
+    resp = d.post("/fixes/address", {"address": "Gate 1", "postal_code": foreign("0150", script),
+                                     "city": "Oslo"})
+    assert resp.status_code == 422
+    assert resp.json()["detail"][0]["loc"] == ["body", "postal_code"]

@@ -156,3 +156,29 @@ def test_parse_is_pure_and_line_numbers_follow_quoted_newlines() -> None:
                        allow_test_ids=True)
     assert [r.line for r in result.records] == [2]
     assert [(r.line, r.reason) for r in result.rejections] == [(4, "name is missing")]
+
+
+def test_possible_placeholders_are_reported_by_line_and_follow_the_org_file(run) -> None:  # type: ignore[no-untyped-def]
+    from routing.models import Organisation
+
+    valid_00100, fake_12345 = "11024000100", "11024012345"  # passes / fails the check digits
+    text = (HEADER + f"900001,Berit Plassholder,{valid_00100},,,,,\n"
+            + f"900002,Fake Suffix,{fake_12345},,,,,\n")
+    out = run(text).output
+    assert "line 2: imported; the national ID may be a placeholder: confirm it with the " \
+           "member" in out
+    assert "line 3: imported with the needs-correction flag" in out
+    assert valid_00100 not in out and fake_12345 not in out
+    got = members(run.engine())
+    assert got["900001"].needs_correction is False
+    assert got["900001"].national_id_possible_placeholder is True
+    assert got["900001"].national_id_hash is not None
+    # The org file says only 12345 is a fake suffix: Berit's number is no longer suspect, and a
+    # number ending in 12345 that fails the check digits is a placeholder.
+    engine = run.engine()
+    with session_scope(engine) as session:
+        session.add(Organisation(id=1, name="Demo", config={"identity": {
+            "placeholder_suffixes": ["12345"]}}))
+    out = run(text).output
+    assert "line 2" not in out and "line 3: imported with the needs-correction flag" in out
+    assert members(engine)["900001"].national_id_possible_placeholder is False
