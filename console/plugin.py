@@ -7,9 +7,11 @@ from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from console import admin_plugin, stats_plugin
+from console import admin_plugin, desk_stop, stats_plugin
 from console.api import build_router as build_api
 from console.auth_pages import build_router as build_auth_pages
+from console.desk import build_router as build_desk
+from console.events import Broadcaster, DeskFeed
 from console.web import install_static, render
 from ivr.context import FlowContext
 from switchboard.auth import Authenticator
@@ -33,6 +35,14 @@ def install(app: FastAPI, *, ctx: FlowContext, auth: Authenticator) -> None:
     app.include_router(build_api(ctx=ctx, auth=auth))
     admin_plugin.install(app, ctx=ctx, auth=auth)  # admin API, agents' state
     app.include_router(build_auth_pages(auth))
+    # One broadcaster per process for live pages; the desk feed fills it (console.events).
+    hub = Broadcaster()
+    feed = DeskFeed(ctx, hub)
+    app.state.broadcaster, app.state.desk_feed = hub, feed
+    app.include_router(build_desk(ctx=ctx, auth=auth, hub=hub, feed=feed))
+    jobs = getattr(app.state, "jobs", None)
+    if jobs is not None:
+        jobs.append(lambda: desk_stop.job(ctx.engine, ctx.clock))
     stats_plugin.install(app, ctx=ctx, auth=auth)  # stats API, wallboard, reports, /metrics
     app.add_exception_handler(StarletteHTTPException, _page_errors)
     install_static(app)

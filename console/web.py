@@ -54,19 +54,30 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *,
                         secure=secure_cookies(request))
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
-           status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """Render a template with the user, CSRF token and language every page needs."""
+def page_context(request: Request, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The user, CSRF token, language and nav every template gets, plus context."""
     lang = lang_of(request)
     user = getattr(request.state, "principal", None)
     path = request.url.path
     nav = [{"path": p, "label": translate(lang, key), "current": path.startswith(p)}
            for p, key, admin_only in NAV if not admin_only or (user and user.is_admin)]
     ctx: dict[str, Any] = {
-        "user": user, "csrf_token": auth_of(request).csrf_token(request), "lang": lang,
-        "t": partial(translate, lang), "nav": nav, "path": path,
+        "request": request, "user": user, "csrf_token": auth_of(request).csrf_token(request),
+        "lang": lang, "t": partial(translate, lang), "nav": nav, "path": path,
     }
     ctx.update(context or {})
+    return ctx
+
+
+def fragment(request: Request, template: str, context: dict[str, Any] | None = None) -> str:
+    """A template rendered to text with the page context (for server-sent events)."""
+    return templates.get_template(template).render(page_context(request, context))
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Render a template with the user, CSRF token and language every page needs."""
+    ctx = page_context(request, context)
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code,
                                           headers=headers)
     new_pre = getattr(request.state, "new_pre", None)
@@ -80,5 +91,5 @@ def install_static(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
 
-__all__ = ["NAV", "SESSION_COOKIE", "auth_of", "install_static", "lang_of", "render",
-           "set_cookie", "templates"]
+__all__ = ["NAV", "SESSION_COOKIE", "auth_of", "fragment", "install_static", "lang_of",
+           "page_context", "render", "set_cookie", "templates"]

@@ -145,6 +145,73 @@ class Live:
         return handle
 
 
+class TwilioCall:
+    """One call played step by step, signed like Twilio (for tests that must stop mid-call)."""
+
+    def __init__(self, live: Live, *, to: str = SWITCHBOARD, from_: str = "+4791234567") -> None:
+        import secrets
+
+        from twilio.request_validator import RequestValidator
+
+        self.live = live
+        self.sid = "CA" + secrets.token_hex(16)
+        self.base = {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "From": from_,
+                     "To": to, "Direction": "inbound", "CallStatus": "in-progress"}
+        self.validator = RequestValidator(TOKEN)
+        self.http = httpx.Client(timeout=10)
+        self.rings: dict[str, str] = {}  # agent id -> whisper URL of the current <Dial>
+        self.dial_action: str | None = None
+
+    def post(self, url: str, params: dict[str, str]) -> str:
+        """POST params to url (absolute, or a path) with Twilio's signature; the TwiML."""
+        if not url.startswith("http"):
+            url = self.live.url + url
+        r = self.http.post(url, data=params, headers={
+            "X-Twilio-Signature": self.validator.compute_signature(url, params)})
+        r.raise_for_status()
+        self._read(r.text)
+        return r.text
+
+    def _read(self, twiml: str) -> None:
+        import xml.etree.ElementTree as ET
+        from urllib.parse import parse_qs, urlparse
+
+        root = ET.fromstring(twiml)
+        dial = root.find("Dial")
+        if dial is not None:
+            self.dial_action = dial.get("action")
+            self.rings = {parse_qs(urlparse(n.get("url", "")).query)["agent"][0]: n.get("url", "")
+                          for n in dial.iter("Number")}
+
+    def start(self, press: str | None = None) -> None:
+        """The call comes in; press a menu digit if given."""
+        self.post("/twilio/voice", self.base | {"CallStatus": "ringing"})
+        if press is not None:
+            self.post("/twilio/menu", self.base | {"Digits": press})
+
+    def answer(self, agent_id: str) -> bool:
+        """The agent's phone answers, hears the whisper and presses 1; True when bridged."""
+        leg = {"CallSid": "CA" + "9" * 16 + agent_id.encode().hex()[:16],
+               "ParentCallSid": self.sid, "From": self.base["From"], "To": "+4790000000",
+               "Direction": "outbound-dial", "CallStatus": "in-progress",
+               "AccountSid": "AC" + "0" * 32}
+        import xml.etree.ElementTree as ET
+
+        gather = ET.fromstring(self.post(self.rings[agent_id], leg)).find("Gather")
+        assert gather is not None
+        confirmed = self.post(gather.get("action", ""), leg | {"Digits": "1"})
+        return ET.fromstring(confirmed).find("Hangup") is None
+
+    def hang_up(self) -> None:
+        """The caller hangs up: the <Dial> ends, then the final status callback."""
+        if self.dial_action:
+            self.post(self.dial_action, self.base | {"DialCallStatus": "completed",
+                                                     "DialCallDuration": "30"})
+        self.post("/twilio/status", self.base | {"CallStatus": "completed",
+                                                 "CallDuration": "40"})
+        self.http.close()
+
+
 def live_settings(tmp: Path, url: str) -> Settings:
     """Settings for a live test server at url, with its database under tmp."""
     return Settings(
