@@ -67,6 +67,15 @@ def build_router(*, engine: Engine, cache: SnapshotCache, clock: Callable[[], da
             raise HTTPException(404, "no such agent")
         return render(request, "agent_state_page.html", {"sf": sf})
 
+    @router.get("/status/form")
+    def own_status_form(request: Request, next: str = "/desk",
+                        user: Principal = Depends(auth.page_user)) -> Response:
+        """The form alone, for a page to load into itself (hx-get, hx-trigger="load")."""
+        sf = state_form(engine, user.agent_id or "", admin=False, next=_local(next, "/desk"))
+        if sf is None:
+            raise HTTPException(404, "no such agent")
+        return render(request, "agent_state_form.html", {"sf": sf})
+
     @router.post("/agents/{agent_id}/state-form")
     async def post_form(request: Request, agent_id: str,
                         user: Principal = Depends(auth.page_user)) -> Response:

@@ -43,12 +43,13 @@ def test_an_agent_logs_out_for_holiday_and_is_back_on_the_return_date(live: Live
                                                                       page: Any) -> None:
     assert "janet" in dialled(live, press="2")  # lonn: ringall janet, ole.hansen, per
     back = (datetime.now(OSLO) + timedelta(days=7)).date()
-    login(page, live, "janet")
-    page.goto(live.url + "/status")
-    page.get_by_label("Årsak").select_option("holiday")
-    page.get_by_label("Tilbake (dato, valgfritt)").fill(back.isoformat())
-    page.get_by_role("button", name="Logg ut av køene").click()
-    line = page.get_by_test_id("status-line")
+    login(page, live, "janet")  # lands on the desk, where the status form is
+    form = page.get_by_test_id("agent-state")
+    form.get_by_label("Årsak").select_option("holiday")
+    form.get_by_label("Tilbake (dato, valgfritt)").fill(back.isoformat())
+    form.get_by_role("button", name="Logg ut av køene").click()
+    page.wait_for_url(live.url + "/desk")
+    line = page.get_by_test_id("agent-state").get_by_test_id("status-line")
     line.get_by_text("Logget ut").wait_for()
     assert "Ferie" in line.inner_text() and back.isoformat() in line.inner_text()
     rung = dialled(live, press="2")
