@@ -31,7 +31,7 @@ PLACEHOLDER_NUMBERS = frozenset({"12345678910", "12345678901", "01010100000", "0
 
 
 class Verdict(StrEnum):
-    """What a national ID is worth for identifying a member (CONTRACT §8)."""
+    """What a national ID is worth for identifying a member (docs/identity-and-privacy.md)."""
 
     ACCEPT = "accept"
     TEST_ONLY = "test_only"

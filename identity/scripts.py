@@ -112,7 +112,7 @@ class ScriptState:
 
     @property
     def details_allowed(self) -> bool:
-        """Member details may be shown: after verification only (CONTRACT §8)."""
+        """Member details may be shown: after verification only (docs/identity-and-privacy.md)."""
         return self.verified
 
     @property

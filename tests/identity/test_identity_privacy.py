@@ -1,5 +1,6 @@
-"""Personal data (CONTRACT §8): no national ID, KID or member's phone number in logs,
-exception texts or audit rows, and no national ID in clear anywhere in the database file."""
+"""Personal data (docs/identity-and-privacy.md): no national ID, KID or member's phone number
+in logs, exception texts or audit rows, and no national ID in clear anywhere in the database
+file."""
 
 from __future__ import annotations
 
