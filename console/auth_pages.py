@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from console.agent_state import on_sign_in
 from console.i18n import LANG_COOKIE, LANGS
 from console.web import YEAR, auth_of, render, set_cookie
 from switchboard import passwords
@@ -62,6 +63,8 @@ def build_router(auth: Authenticator) -> APIRouter:
             return render(request, "login.html", {"error": "login.failed", "username": username},
                           status_code=401)
         passwords.clear_failures(auth.engine, keys[0])
+        # Signing in again ends a logout that has a return date (docs/admin.md).
+        on_sign_in(auth.engine, account.agent_id, now=now)
         token = passwords.start_session(auth.engine, account.agent_id, now=now)
         response = RedirectResponse("/desk", status_code=303)
         set_cookie(request, response, SESSION_COOKIE, token,

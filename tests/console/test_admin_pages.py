@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from console.audit import AUDIT
 from switchboard.orgfile import parse_org_text
-from tests.console.conftest import Live, csrf_from, http_login
+from tests.console.conftest import ADMIN_TOKEN, Live, csrf_from, http_login
 
 PAGES = ("/admin", "/admin/agents", "/admin/agents/janet", "/admin/loops", "/admin/loops/lonn",
          "/admin/numbers", "/admin/hours", "/admin/departments", "/admin/audit",
@@ -96,3 +96,14 @@ def test_forms_need_the_csrf_token(admin: httpx.Client) -> None:
     r = admin.post("/admin/loops/lonn/members",
                    data={"agent_id": "may.tove", "csrf_token": csrf_from(page)})
     assert r.status_code == 303
+
+
+def test_signing_in_again_ends_a_logout_with_a_return_date(live: Live,
+                                                           http: httpx.Client) -> None:
+    admin_token = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    r = http.post("/api/agents/janet/state", headers=admin_token,
+                  json={"logout_reason": "holiday", "back_on": "2099-01-04"})
+    assert r.status_code == 200 and r.json()["logged_in"] is False
+    assert http_login(http, "janet").status_code == 303
+    me = next(p for p in http.get("/api/presence").json() if p["id"] == "janet")
+    assert me["state"] != "logged_out" and me["back_on"] is None
