@@ -294,8 +294,9 @@ def whisper_confirm(ctx: FlowContext, form: dict[str, str], offer_id: int) -> An
             vr.hangup()
             return twiml.render(vr), "whisper"
         call_sid, _loop, agent_id = got
+        # Who has the call and since when: the desk's screen pop reads these (docs/desk.md).
         conn.execute(update(CALL).where(CALL.c.call_sid == call_sid).values(
-            answered_by=agent_id, stage="connected", queued_at=None))
+            answered_by=agent_id, answered_at=now, stage="connected", queued_at=None))
         return twiml.render(vr), "connected"  # an empty <Response/> bridges the call
 
     return answer_once(ctx.tx, call_sid=leg, step=f"whisper/confirm?o={offer_id}",

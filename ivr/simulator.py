@@ -1,13 +1,19 @@
-"""The call simulator: plays Twilio's part against a running server (CONTRACT §2, `call`).
+"""The call simulator: plays Twilio's part against a running server (docs/cli.md, `call`).
 
 It signs each request like Twilio, follows <Gather>, <Redirect>, <Dial> (with the agents'
-whispers) and <Record>, and prints one line per step: SAY, GATHER, PRESS, DIAL, WAIT, RECORD,
-HANGUP, and last OUTCOME.
+whispers) and <Record>, and prints one line per step: first CALL with the CallSid, then SAY,
+GATHER, PRESS, DIAL, WAIT, RECORD, HANGUP, and last OUTCOME.
+
+With `answer`, the named agent's phone picks up whenever a <Dial> rings it, hears the whisper
+and presses a key, as a person would; the other phones of that <Dial> ring out (Twilio cancels
+them). The call then stays connected for `talk` seconds before the <Dial> ends, so the desk's
+screen pop can be watched while it lasts.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +23,31 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 MAX_REQUESTS = 200  # a call that has not ended by then is hung up
+PRESS_KEYS = "0123456789*#w"  # a phone's keys, and w for silence
+# The DialCallStatus values Twilio sends to a <Dial action>.
+DIAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+def check_press(press: str) -> str:
+    """The --press keys, or ValueError naming the valid ones."""
+    bad = sorted({k for k in press if k not in PRESS_KEYS})
+    if bad:
+        raise ValueError(f"--press takes the keys 0-9, * and #, and w for silence; "
+                         f"not {' '.join(repr(k) for k in bad)}")
+    return press
+
+
+def check_dial_status(status: str) -> str:
+    """The --dial-status value, or ValueError naming the valid ones."""
+    if status not in DIAL_STATUSES:
+        raise ValueError(f"--dial-status must be one of {', '.join(DIAL_STATUSES)}; "
+                         f"not {status!r}")
+    return status
+
+
+def _agent_of(number: ET.Element) -> str:
+    """The agent id a <Number>'s whisper URL names."""
+    return parse_qs(urlparse(number.get("url", "")).query).get("agent", ["?"])[0]
 
 
 class Refused(Exception):
@@ -41,12 +72,20 @@ class Simulator:
     out: Callable[[str], None] = print
     client: httpx.Client | None = None
     call_sid: str = field(default_factory=lambda: "CA" + secrets.token_hex(16))
+    answer: str | None = None  # this agent's phone answers and confirms; the others ring out
+    talk: float = 0.0  # seconds connected before the call is hung up
+    sleep: Callable[[float], None] = time.sleep
+    answered_by: str | None = field(default=None, init=False)
     _presses: Iterator[str] = field(init=False)
     _requests: int = field(default=0, init=False)
     _stage: str = field(default="", init=False)
 
     def __post_init__(self) -> None:
         self.public_base = self.public_base.rstrip("/")
+        check_press(self.press)
+        check_dial_status(self.dial_status)
+        if self.talk < 0:
+            raise ValueError("--talk must be 0 or more seconds")
         self._presses = iter(self.press)
         self.validator = RequestValidator(self.token)
         self.http = self.client or httpx.Client(timeout=10)
@@ -82,6 +121,7 @@ class Simulator:
     def run(self) -> str:
         """Play the whole call; returns the outcome."""
         outcome = "hangup"
+        self.out(f"CALL {self.call_sid}")
         params = self._base() | {"CallStatus": "ringing"}
         root: ET.Element | None = self._post("/twilio/voice", params)
         closed = self._stage == "closed"
@@ -149,18 +189,27 @@ class Simulator:
 
     def _dial(self, dial: ET.Element) -> tuple[ET.Element | None, str | None]:
         numbers = list(dial.iter("Number"))
-        parts = []
-        for n in numbers:
-            agent = parse_qs(urlparse(n.get("url", "")).query).get("agent", ["?"])[0]
-            parts.append(f"{agent} {(n.text or '').strip()}")
-        self.out("DIAL " + " ".join(parts))
-        status = self.dial_status
-        if status == "completed" and numbers:
-            if not self._confirm(numbers[0]):
-                status = "no-answer"
+        agents = [_agent_of(n) for n in numbers]
+        self.out("DIAL " + " ".join(f"{a} {(n.text or '').strip()}"
+                                    for a, n in zip(agents, numbers, strict=True)))
+        taker: ET.Element | None = None
+        if self.answer is not None:
+            status = "no-answer"  # unless the named agent's phone is among these
+            if self.answer in agents:
+                taker = numbers[agents.index(self.answer)]
+        else:
+            status = self.dial_status
+            if status == "completed":
+                taker = numbers[0] if numbers else None
+        if taker is not None:
+            status = "completed" if self._confirm(taker) else "no-answer"
+            if status == "completed":
+                self.answered_by = _agent_of(taker)
+        if status == "completed" and self.talk > 0:
+            self.sleep(self.talk)  # connected: the <Dial> ends when the call does
         params = self._base() | {"DialCallStatus": status, "DialCallSid": "CA" + "1" * 32}
         if status == "completed":
-            params["DialCallDuration"] = "42"
+            params["DialCallDuration"] = str(round(self.talk)) if self.talk else "42"
         nxt = self._post(dial.get("action", ""), params)
         return nxt, "connected" if status == "completed" else None
 

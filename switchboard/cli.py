@@ -96,27 +96,48 @@ def freeze_startup_objects() -> None:
 
 @app.command()
 def call(
-    to: str = typer.Option(..., "--to",
+    to: str = typer.Option(..., "--to", metavar="NUMBER",
                            help="the number called (the switchboard or a direct line)"),
-    from_: str = typer.Option("+4791234567", "--from", help="the caller's number"),
-    press: str = typer.Option("", "--press", help="one digit per <Gather> in turn; w = silence"),
-    dial_status: str = typer.Option("no-answer", "--dial-status",
-                                    help="outcome of every <Dial>: completed, no-answer, busy, "
-                                         "failed, canceled"),
-    url: str | None = typer.Option(None, "--url", help="where the server listens "
-                                   "(default SWITCHBOARD_PUBLIC_URL)"),
+    from_: str = typer.Option("+4791234567", "--from", metavar="NUMBER",
+                              help="the caller's number"),
+    press: str = typer.Option("", "--press", metavar="KEYS",
+                              help="one key per menu in turn: 0-9, * or #, w for silence; "
+                                   "after that, silence"),
+    dial_status: str = typer.Option("no-answer", "--dial-status", metavar="STATUS",
+                                    help="outcome of every ring attempt: completed (the first "
+                                         "phone answers and presses a key), no-answer, busy, "
+                                         "failed or canceled"),
+    answer: str | None = typer.Option(None, "--answer", metavar="AGENT_ID",
+                                      help="this agent's phone answers and presses a key "
+                                           "whenever it rings; the others ring out"),
+    talk: float = typer.Option(0, "--talk", metavar="SECONDS", min=0, max=3600,
+                               help="seconds to stay connected before hanging up"),
+    url: str | None = typer.Option(None, "--url", metavar="BASE",
+                                   help="where the server listens, if not at "
+                                        "SWITCHBOARD_PUBLIC_URL"),
 ) -> None:
-    """Simulate a call: play Twilio's part against a running server."""
-    from ivr.simulator import Refused, Simulator, Unreachable
+    """Simulate a call: play Twilio's part against a running server.
 
+    Prints one line per step, the call's CallSid first (CALL <sid>), then SAY, GATHER,
+    PRESS, DIAL, WAIT, RECORD, HANGUP, and last OUTCOME <connected|voicemail|closed|hangup>.
+    Requests are signed with TWILIO_AUTH_TOKEN from the environment or .env.
+    """
+    from ivr.simulator import Refused, Simulator, Unreachable, check_dial_status, check_press
+
+    try:
+        check_press(press)
+        check_dial_status(dial_status)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     settings = _settings()
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
     if not token:
         typer.echo("TWILIO_AUTH_TOKEN is not set (environment or .env)", err=True)
         raise typer.Exit(2)
     sim = Simulator(public_base=settings.public_base, token=token, to=to, from_=from_,
-                    press=press, dial_status=dial_status, send_base=url,
-                    out=lambda line: typer.echo(line))
+                    press=press, dial_status=dial_status, send_base=url, answer=answer,
+                    talk=talk, out=lambda line: typer.echo(line))
     try:
         sim.run()
     except Refused as exc:
@@ -125,6 +146,40 @@ def call(
     except Unreachable as exc:
         typer.echo(f"unreachable: {exc}", err=True)
         raise typer.Exit(1) from None
+    if answer is not None and sim.answered_by is None:
+        typer.echo(f"note: {answer}'s phone never rang or did not confirm", err=True)
+
+
+@app.command("presence")
+def presence_verb(
+    as_json: bool = typer.Option(False, "--json",
+                                 help="print the JSON list GET /api/presence returns"),
+) -> None:
+    """Everyone's presence now: state, every reason they cannot take a loop call, notes.
+
+    Reads the database (SWITCHBOARD_DATABASE_URL, from the environment or .env), so no
+    server needs to run.
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from switchboard.clipresence import presence_table, read_presence
+
+    settings = _settings()
+    try:
+        engine = _engine(settings)
+        rows, tz = read_presence(engine, now=datetime.now(UTC), default_tz=settings.timezone,
+                                 always_open=settings.always_open)
+        engine.dispose()
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: cannot read the database ({type(exc).__name__})", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(presence_table(rows, tz=tz))
 
 
 @agents_app.command("set-password")

@@ -1,7 +1,8 @@
-"""The call simulator against a real running `switchboard serve` (CONTRACT §2, `call`)."""
+"""The call simulator against a real running `switchboard serve` (docs/cli.md, `call`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -65,7 +66,8 @@ def test_press_1_dials_loop_1(server) -> None:
     r = call(server, "--to", "+4722000000", "--press", "1")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("SAY nb-NO Velkommen til Arbeidsmandsforbundet")
+    assert lines[0].startswith("CALL CA") and len(lines[0].split()) == 2
+    assert lines[1].startswith("SAY nb-NO Velkommen til Arbeidsmandsforbundet")
     assert "GATHER" in lines and "PRESS 1" in lines
     dial = next(line for line in lines if line.startswith("DIAL "))
     assert dial.split()[1::2] == ["may.tove", "janet", "ole.hansen", "kari.nordmann",
@@ -99,3 +101,38 @@ def test_wrong_token_is_refused_with_exit_2(server) -> None:
 def test_unreachable_server_exits_1(server) -> None:
     r = call(server, "--to", "+4722000000", "--url", f"http://127.0.0.1:{free_port()}")
     assert r.returncode == 1
+
+
+def presence_states(env: dict[str, str]) -> dict[str, str]:
+    run_env = {k: v for k, v in env.items() if k != "cwd"}
+    r = subprocess.run([sys.executable, "-m", "switchboard.cli", "presence", "--json"],
+                       cwd=env["cwd"], env=run_env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return {p["id"]: p["state"] for p in json.loads(r.stdout)}
+
+
+def test_answer_and_talk_show_the_agent_on_the_call_while_it_lasts(server) -> None:
+    run_env = {k: v for k, v in server.items() if k != "cwd"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "switchboard.cli", "call", "--to", "+4722000000", "--press", "1",
+         "--answer", "janet", "--talk", "20"],
+        cwd=server["cwd"], env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen: list[dict[str, str]] = []
+        for _ in range(40):  # the call reaches janet within a few requests
+            seen.append(presence_states(server))
+            if seen[-1]["janet"] == "on_call" or proc.poll() is not None:
+                break
+            time.sleep(0.25)
+        assert seen[-1]["janet"] == "on_call"
+        assert "ringing" not in seen[-1].values()  # the others were released when she took it
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("CALL CA") and lines[-1] == "OUTCOME connected"
+    # Wrap-up after the call is held to the injected clock in tests/ivr/test_answered_call.py.
+    assert presence_states(server)["janet"] != "on_call"
