@@ -47,7 +47,10 @@ def build_admin_router(*, settings: Settings, engine: Engine,
         return {"lock_failures": rules.lock_failures,
                 "lock_window_hours": rules.lock_window_hours, "locked": out}
 
-    @router.post("/unlock", summary="Unlock a member, or a call and its calling number")
+    @router.post("/unlock", summary="Unlock a member, or a call and its calling number",
+                 responses={404: {"description": "No such member or call"},
+                            422: {"description": "Give exactly one of the two fields"},
+                            503: {"description": "SWITCHBOARD_PII_KEY is not set"}})
     def unlock(body: s.UnlockBody, who: Admin, now: Now) -> dict[str, Any]:
         """Clears the failures that count towards the lock (they stay on record). Audited."""
         if (body.membership_number is None) == (body.call_sid is None):

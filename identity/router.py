@@ -298,9 +298,10 @@ def build_router(*, settings: Settings, engine: Engine, auth: Authenticator) -> 
 
     @router.post("/fixes/national-id/confirm",
                  summary="Data check national_id_possible_placeholder: the member confirms it")
-    def confirm_national_id(call_sid: str, body: s.PlaceholderConfirmBody, who: Agent,
-                            now: Now) -> JSONResponse:
-        """The member says the register's number is theirs: not asked again. Audited."""
+    def confirm_national_id(call_sid: str, who: Agent, now: Now,
+                            body: s.PlaceholderConfirmBody | None = None) -> JSONResponse:
+        """The member says the register's number is theirs: not asked again. Body optional
+        (`{}`). Audited."""
         return run(call_sid, who, now, checks.confirm_national_id)
 
     return router

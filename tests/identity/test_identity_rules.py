@@ -78,7 +78,7 @@ def test_possible_placeholder_is_a_data_check_confirmed_once(world, settings,  #
                                 "member.")
     assert check["action"]["path"].endswith("/fixes/national-id/confirm")
     assert check["alternative"]["path"].endswith("/fixes/national-id")
-    confirmed = d.post("/fixes/national-id/confirm", {})
+    confirmed = d.client.post(d.url("/fixes/national-id/confirm"), headers=d.headers)  # no body
     assert confirmed.status_code == 200
     assert "national_id_possible_placeholder" not in [c["check"] for c in
                                                       confirmed.json()["checks"]]
@@ -191,6 +191,8 @@ def test_admin_lists_and_unlocks_a_member_audited(world) -> None:  # type: ignor
     assert client.post("/api/identity/unlock", json={"membership_number": KARI["number"]},
                        headers=agent).status_code == 403
     assert client.post("/api/identity/unlock", json={}, headers=admin).status_code == 422
+    assert client.post("/api/identity/unlock", json={"membership_number": "999999"},
+                       headers=admin).status_code == 404
     done = client.post("/api/identity/unlock", json={"membership_number": KARI["number"]},
                        headers=admin)
     assert done.status_code == 200 and done.json()["cleared"] == 3
