@@ -90,6 +90,8 @@ def _state(row: Agent, spec: FileAgent, is_new: bool) -> bool:
         spec.logged_in, spec.logout_reason
     ):
         values |= {"logged_in": spec.logged_in, "logout_reason": spec.logout_reason}
+        if not is_new:
+            values["back_on"] = None  # the file's word replaces a dated logout from the desk
     if not remembered or row.file_routing_stop != spec.routing_stop:
         values |= {
             "routing_stop": spec.routing_stop,

@@ -170,3 +170,17 @@ def test_signing_in_again_ends_a_logout_with_a_return_date(w: World) -> None:
     assert on_sign_in(w.engine, "per.olsen", now=now) is False  # an admin's logout stays
     assert w.agent_row("janet").logged_in is True and w.agent_row("per.olsen").logged_in is False
     assert w.audit(action="sign_in")[0].who == "janet"
+
+
+def test_the_org_files_word_replaces_a_dated_logout(w: World) -> None:
+    from switchboard.orgapply import apply_org
+    from switchboard.orgfile import parse_org_text
+    from tests.twilio_harness import EXAMPLE_ORG
+
+    post_state(w, "janet", {"logout_reason": "holiday", "back_on": "2026-12-07"}, ADMIN)
+    text = EXAMPLE_ORG.read_text(encoding="utf-8").replace(
+        "    roles: [okonomi, sentralbord]",
+        "    roles: [okonomi, sentralbord]\n    logged_in: false\n    logout_reason: sick")
+    apply_org(w.engine, parse_org_text(text, str(EXAMPLE_ORG)), now=w.tw.clock())
+    row = w.agent_row("janet")
+    assert (row.logged_in, row.logout_reason, row.back_on) == (False, "sick", None)
