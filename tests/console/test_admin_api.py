@@ -206,3 +206,25 @@ def test_sections_numbers_menu_and_hours(w: World) -> None:
     assert parsed.menu["4"] == "lonn"
     assert str(next(iter(sorted(parsed.organisation.special_hours)))) == "2026-12-23"
     assert any(n.number == "+4722000222" and n.agent == "janet" for n in parsed.numbers)
+
+
+def test_an_org_edited_through_the_api_round_trips(w: World) -> None:
+    from switchboard.orgapply import apply_org
+    from switchboard.orgexport import export_text
+
+    loop, etag = get(w, "/api/admin/loops/lonn")
+    put(w, "/api/admin/loops/lonn", loop | {"members": ["anna.lie"], "name_en": "Pay",
+                                            "service_level_seconds": 45}, etag)
+    w.client.post("/api/admin/agents", headers=ADMIN, json={
+        "id": "ny", "name": "Ny Person", "phone": "+4790000077", "access": "admin",
+        "calendar": {"source": "graph", "mailbox": "ny@example.org"}})
+    hours, h_etag = get(w, "/api/admin/hours")
+    put(w, "/api/admin/hours", hours | {"special_hours": {"2026-12-24": "08:00-12:00"}}, h_etag)
+    exported = w.client.get("/api/admin/org.yaml", headers=ADMIN).text
+    assert exported == export_text(w.engine)
+    report = apply_org(w.engine, parse_org_text(exported, "/srv/org.yaml",
+                                                default_timezone="Europe/Oslo"),
+                       now=w.tw.clock())
+    assert report.changes == 0
+    assert export_text(w.engine) == exported
+    assert get(w, "/api/admin/loops/lonn")[0]["service_level_seconds"] == 45
