@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from identity import fnr, kid, phone
 from identity.fnr import Verdict, classify
@@ -143,3 +145,24 @@ def test_api_mobile_and_postal_code_refuse_other_digits(world, script: str) -> N
                                      "city": "Oslo"})
     assert resp.status_code == 422
     assert resp.json()["detail"][0]["loc"] == ["body", "postal_code"]
+
+
+# Any text at all: the validators answer, they never raise.
+_DIGITS = st.sampled_from("0123456789٠١٢٣٤٥٦٧٨٩०१२३४५६७८९０１２３４５６７８９⁰¹²³⁴⁵⁶⁷⁸⁹½Ⅻ -")
+
+
+@given(st.one_of(st.text(max_size=30), st.text(_DIGITS, min_size=1, max_size=30)))
+@settings(max_examples=300, deadline=None)
+def test_validators_never_raise_and_accept_only_ascii_digits(text: str) -> None:
+    check = classify(text, today=TODAY)
+    assert check.verdict in tuple(Verdict)
+    if check.verdict is not Verdict.INVALID:
+        assert check.number is not None and set(check.number) <= set("0123456789")
+    fnr.mask(text)
+    for algorithm in kid.ALGORITHMS:
+        if kid.is_valid(text, algorithm):
+            assert set(kid.normalise(text)) <= set("0123456789-")
+    number = kid.membership_number(text, kid.KidConfig())
+    assert number is None or set(number) <= set("0123456789")
+    e164 = phone.normalise(text)
+    assert e164 is None or set(e164[1:]) <= set("0123456789")
