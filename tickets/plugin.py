@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from console.tickets_pages import build_router as build_pages
 from switchboard.auth import Authenticator
 from switchboard.settings import Settings
 from tickets.mail import MailSender, SmtpSender, outbox_worker
@@ -23,7 +24,8 @@ def sender_from(settings: Settings) -> MailSender | None:
 
 def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authenticator,
             jobs: list[Callable[[], Awaitable[None]]]) -> TicketContext:
-    """Mount /api/tickets, register the outbox job, and keep the context on app.state.tickets."""
+    """Mount /api/tickets and the /tickets pages, register the outbox job, and keep the
+    context on app.state.tickets."""
 
     def clock() -> datetime:
         # One clock for the whole app: the IVR's (tests move it), else the wall clock.
@@ -34,6 +36,7 @@ def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authentic
                         sender=sender_from(settings))
     app.state.tickets = ctx
     app.include_router(build_router(ctx, auth))
+    app.include_router(build_pages(ctx, auth))
     jobs.append(lambda: outbox_worker(engine, ctx.sender, lambda: ctx.clock(),
                                       public_url=ctx.public_url))
     return ctx

@@ -12,6 +12,15 @@ from sqlalchemy.engine import Engine
 
 from routing.models import Agent
 from switchboard.auth import hash_token, new_token
+from tests.console.conftest import (  # noqa: F401  (the live server, browser and screenshots)
+    browser,
+    http,
+    live,
+    new_page,
+    page,
+    pytest_configure,
+    pytest_runtest_makereport,
+)
 from tests.twilio_harness import Clock, Twilio, make_app
 
 # Wednesday 25 November 2026, 10:00 in Oslo.
