@@ -147,6 +147,9 @@ def build_router(*, ctx: FlowContext, auth: Authenticator, hub: Broadcaster,
                 while loop.time() < end:
                     if not first:
                         hint = await sub.get(min(KEEPALIVE_SECONDS, max(0.1, end - loop.time())))
+                        # A session ended elsewhere (sign-out, new password) ends the stream.
+                        if await run_in_threadpool(auth.resolve, request) is None:
+                            return
                         if hint is None:
                             yield ": keep-alive\n\n"
                             continue

@@ -102,11 +102,12 @@ class Authenticator:
         """The principal behind the bearer token or the session cookie, or None (blocking I/O)."""
         if "principal" in request.scope.get("state", {}):
             return request.state.principal  # type: ignore[no-any-return]
-        found = self._resolve(request)
+        found = self.resolve(request)
         request.state.principal = found
         return found
 
-    def _resolve(self, request: Request) -> Principal | None:
+    def resolve(self, request: Request) -> Principal | None:
+        """Look the request's credentials up afresh, ignoring what the request remembers."""
         token = _bearer(request)
         if token is not None:
             admin = self.settings.admin_token

@@ -74,8 +74,9 @@ def serve(
     application.state.flow.cache.get()  # the organisation's snapshot, loaded before freezing
     freeze_startup_objects()
     # log_config=None: uvicorn's own loggers go through the JSON lines configured above.
+    # timeout_graceful_shutdown: open desks' event streams would otherwise hold a stop up.
     uvicorn.run(application, host=host, port=port, log_level=log_level.lower(),
-                access_log=False, log_config=None)
+                access_log=False, log_config=None, timeout_graceful_shutdown=5)
 
 
 def freeze_startup_objects() -> None:

@@ -190,3 +190,22 @@ def test_events_stream_sends_the_pop_when_the_phone_rings(live: Live) -> None:
                     break
             assert call is not None
             call.hang_up()
+
+
+def test_events_stream_ends_when_the_session_does(live: Live) -> None:
+    with signed_in(live, "janet") as janet:
+        token = csrf_from(janet.get("/desk").text)
+        with janet.stream("GET", "/desk/events", timeout=20) as stream:
+            seen: list[str] = []
+            call: TwilioCall | None = None
+            for line in stream.iter_lines():
+                seen.append(line)
+                if line == "event: status" and call is None:
+                    # signed out in another tab, then her phone rings
+                    assert janet.post("/logout", data={"csrf_token": token}).status_code == 303
+                    call = TwilioCall(live, from_="+4791234567")
+                    call.start(press="2")
+            # the server ended the stream without sending the pop
+            assert call is not None
+            assert not any('data-testid="screen-pop"' in line for line in seen)
+            call.hang_up()
