@@ -74,7 +74,7 @@ def build_router(*, engine: Engine, cache: SnapshotCache, clock: Callable[[], da
         sf = state_form(engine, user.agent_id or "", admin=False, next=_local(next, "/desk"))
         if sf is None:
             raise HTTPException(404, "no such agent")
-        return render(request, "agent_state_form.html", {"sf": sf})
+        return render(request, "agent_state_form.html", {"sf": sf | {"compact": True}})
 
     @router.post("/agents/{agent_id}/state-form")
     async def post_form(request: Request, agent_id: str,
