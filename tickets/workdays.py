@@ -44,9 +44,9 @@ def parse_deadline(text: str) -> Deadline:
     amount = int(m.group(1))
     if amount < 1:
         raise ValueError(f'"{text}" is not a deadline: N must be at least 1')
-    unit: Literal["hours", "working_days"] = (
-        HOURS if m.group(2).lower().startswith("hour") else WORKING_DAYS)
-    return Deadline(amount, unit)
+    if m.group(2).lower().startswith("hour"):
+        return Deadline(amount, "hours")
+    return Deadline(amount, "working_days")
 
 
 @dataclass(frozen=True)
