@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "token", "xxx"}
+
+# A host name or [IPv6] address, an optional port; a path of plain characters (no ';').
+_PLAIN_HOST = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+                         r"(?::([0-9]{1,5}))?")
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9._~%!$&'()*+,=:@-]*)*")
+
+
+def plain_http_url(value: str) -> str:
+    """A public URL in the one form Twilio's `validate` reads back unchanged; ValueError if odd.
+
+    Surrounding spaces, the scheme's case, and trailing '/', and empty '?', '#' or ';'
+    go (`urlparse().geturl()` drops them too); anything else but scheme, host, port and path
+    is refused, so the signature check can sign the URL exactly as built (ivr/signature.py).
+    """
+    url = value.strip()
+    while url and url[-1] in "/?#;":
+        url = url[:-1]
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    host = _PLAIN_HOST.fullmatch(netloc)
+    port = host.group(2) if host else None
+    if (scheme.lower() not in ("http", "https") or not sep or host is None
+            or (port is not None and not 0 < int(port) < 65536)
+            or not _PLAIN_PATH.fullmatch(slash + path)):
+        raise ValueError(
+            "SWITCHBOARD_PUBLIC_URL must be a plain http(s) URL such as https://sb.example.org "
+            "or http://127.0.0.1:8000/switchboard: scheme, host, optional port and path; "
+            "no query, fragment, user name, spaces or non-ASCII letters (use the xn-- form)")
+    return f"{scheme.lower()}://{netloc}{slash}{path}"
 
 
 class Settings(BaseSettings):
@@ -52,6 +82,12 @@ class Settings(BaseSettings):
     # the password). Without it, mail waits in the outbox (docs/tickets.md).
     smtp_url: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_SMTP_URL")
     mail_from: str = Field("switchboard@localhost", validation_alias="SWITCHBOARD_MAIL_FROM")
+
+    @field_validator("public_url")
+    @classmethod
+    def _plain_public_url(cls, value: str) -> str:
+        """Made plain once, at start-up, so no webhook pays for it."""
+        return plain_http_url(value)
 
     @property
     def public_base(self) -> str:
