@@ -1,4 +1,4 @@
-"""The `switchboard` command line (CONTRACT §2).
+"""The `switchboard` command line (docs/cli.md).
 
 Every verb that touches the database migrates it first.
 """
@@ -9,10 +9,16 @@ import sys
 
 import typer
 
+from switchboard.clihelp import plain_help
 from switchboard.db import make_engine, migrate
 from switchboard.settings import PLACEHOLDER_SECRETS, Settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="A telephone switchboard.")
+# rich_markup_mode=None: plain help, with value names instead of type hints (switchboard.clihelp).
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="A telephone switchboard.",
+                  rich_markup_mode=None,
+                  epilog="Every verb reads .env from the working directory and exits 2 on a bad "
+                         "option or argument; `switchboard VERB --help` says what else its exit "
+                         "codes mean.")
 
 
 from calendar_sync.cli import calendar_app  # noqa: E402
@@ -30,7 +36,16 @@ app.add_typer(agents_app, name="agents")
 
 
 def _settings() -> Settings:
-    return Settings()
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:  # a bad setting in the environment or .env: say which
+        for err in exc.errors():
+            where = ".".join(str(part) for part in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            typer.echo(f"error: {msg if msg.startswith(where) else f'{where}: {msg}'}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -225,6 +240,32 @@ def agents_token(agent_id: str) -> None:
         typer.echo(f"no agent with id {agent_id!r}", err=True)
         raise typer.Exit(1)
     typer.echo(token)
+
+
+# What each verb's exit codes mean, closing its --help (docs/cli.md). Keep this after every
+# verb: plain_help walks the verbs registered so far.
+VERB_EXIT_CODES = {
+    "serve": "0 stopped; 2 refused to start: TWILIO_AUTH_TOKEN missing or a placeholder, "
+             "SWITCHBOARD_ADMIN_TOKEN a placeholder, SWITCHBOARD_PUBLIC_URL not a plain "
+             "http(s) URL, or a bad --log-level.",
+    "call": "0 the call ran to an outcome; 1 the server could not be reached; 2 the server "
+            "refused it (403: check TWILIO_AUTH_TOKEN) or answered with something that is not "
+            "TwiML, TWILIO_AUTH_TOKEN is not set, or --press, --dial-status or --talk has a "
+            "value Twilio would not send.",
+    "presence": "0 printed; 1 the database cannot be read.",
+    "org apply": "0 applied (warnings, such as a calendar file that does not exist, do not "
+                 "fail it); 1 the file was refused or the database refused the change: "
+                 "nothing was applied.",
+    "org export": "0 written; 1 no org file has been applied yet, or the live configuration "
+                  "does not validate.",
+    "calendar sync": "0 the pass ran, even when some sources failed (each is listed with why); "
+                     "1 the database cannot be used.",
+    "agents token": "0 printed; 1 no agent with that id.",
+    "agents set-password": "0 set; 1 no agent with that id, a password under 8 characters, or "
+                           "the two entries differ (nothing changed).",
+}
+plain_help(app, VERB_EXIT_CODES,
+           default="0 done; 1 it failed (the message on stderr says why); 2 a bad option.")
 
 
 def main() -> None:  # pragma: no cover

@@ -115,3 +115,11 @@ def test_presence_without_a_readable_database_exits_1(tmp_path: Path) -> None:
         f"SWITCHBOARD_DATABASE_URL=sqlite:///{tmp_path}/no/such/dir/x.db\n")
     r = cli(tmp_path, "presence")
     assert r.returncode == 1 and "cannot read the database" in r.stderr
+
+
+def test_a_bad_setting_in_dotenv_exits_2_naming_it(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SWITCHBOARD_PUBLIC_URL=ftp://switchboard.example\n")
+    r = cli(tmp_path, "presence")
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: SWITCHBOARD_PUBLIC_URL must be a plain http(s) URL")
+    assert "Traceback" not in r.stderr
