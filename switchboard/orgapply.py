@@ -5,7 +5,9 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -65,6 +67,24 @@ def org_config(org: OrgFile) -> dict[str, Any]:
         "greeting_line": o.greeting_line.model_dump(),
         "working_days": org.organisation.working_days.model_dump(),
     }
+
+
+def file_warnings(org: OrgFile) -> list[str]:
+    """What `org apply` warns about but applies anyway: calendar files that do not exist.
+
+    A path may name a file another job writes later (an export, the demo's calendars), so it
+    is no reason to refuse the file; until it exists the agent has no calendar blocks and
+    presence notes `calendar_stale` (docs/org-file.md).
+    """
+    out = []
+    for i, agent in enumerate(org.agents):
+        cal = agent.calendar
+        if cal is None or cal.source != "ics" or urlsplit(cal.url).scheme in ("http", "https"):
+            continue
+        if not Path(cal.url).is_file():
+            out.append(f"agents[{i}].calendar.url: {agent.id}'s calendar file {cal.url} does "
+                       "not exist; no calendar blocks for them until it does")
+    return out
 
 
 def _set(row: Any, values: dict[str, Any]) -> bool:

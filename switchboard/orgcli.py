@@ -17,7 +17,7 @@ def apply(
 ) -> None:
     """Validate FILE and make the database match it, in one transaction (a bad file: no change)."""
     from switchboard.db import make_engine, migrate
-    from switchboard.orgapply import apply_org
+    from switchboard.orgapply import apply_org, file_warnings
     from switchboard.orgfile import OrgFileError, load_org_file
     from switchboard.settings import Settings
 
@@ -28,6 +28,8 @@ def apply(
     except OrgFileError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
+    for warning in file_warnings(org):  # applied anyway; said so the admin can fix it
+        typer.echo(f"warning: {warning}", err=True)
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)
