@@ -105,7 +105,8 @@ def state_view(ctx: Ctx, state: ScriptState | None = None,
         "call_sid": ctx.call.call_sid, "script": state.script, "step": state.step,
         "level": state.level, "verified": state.verified, "locked": state.locked,
         "attempts_left": state.attempts_left,
-        "callback_offered": callback_offered(ctx.session, ctx.call.call_sid),
+        # A lock carried over from earlier calls offers the callback on this one too.
+        "callback_offered": state.locked or callback_offered(ctx.session, ctx.call.call_sid),
         "call_ended": ctx.call.ended_at is not None or ctx.call.stage == "ended",
         "candidates": [], "member": None, "checks": [],
     }

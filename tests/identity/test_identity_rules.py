@@ -135,6 +135,12 @@ def test_hanging_up_does_not_reset_the_count(world) -> None:  # type: ignore[no-
     assert last.json()["locked"] is True and last.json()["callback_offered"] is True
     assert "call the member back" in last.json()["detail"]
     assert KARI["phone"] not in last.text and KARI["name"] not in last.text
+    # The next call from that number starts locked, with the callback offered.
+    fresh = desk(world, "CA3", STRANGER).get().json()
+    assert fresh["locked"] is True and fresh["attempts_left"] == 0
+    assert fresh["callback_offered"] is True
+    assert desk(world, "CA4", STRANGER).post("/start", {"script": "member"}).json()["reason"] \
+        == "locked"
 
 
 def test_the_member_is_locked_whoever_calls(world) -> None:  # type: ignore[no-untyped-def]
