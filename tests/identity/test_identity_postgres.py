@@ -56,3 +56,4 @@ def test_lock_counts_and_admin_list_on_postgres(pg_url: str, settings) -> None: 
     cleared = client.post("/api/identity/unlock", json={"call_sid": "CA-pg-l2"}, headers=admin)
     assert cleared.json()["cleared"] == 3  # the calling number's failures, on both calls
     engine.dispose()
+
