@@ -183,7 +183,7 @@ def time_left(now: datetime, due: datetime, cal: WorkCalendar) -> TimeLeft:
             nb, en = f"{-seconds // 86400} døgn", f"{-seconds // 86400} days"
         return TimeLeft("red", seconds, 0, f"{nb} over fristen", f"{en} overdue")
     urgency: Literal["ok", "amber"] = "amber" if today >= last else "ok"
-    if urgency == "amber" or days <= 1:
+    if urgency == "amber" or days <= 1 or seconds < 48 * 3600:  # near: hours say more
         nb, en = _hours_text(seconds)
         return TimeLeft(urgency, seconds, days, f"{nb} igjen", f"{en} left")
     return TimeLeft(urgency, seconds, days, f"{days} arbeidsdager igjen",

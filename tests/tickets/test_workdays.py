@@ -182,6 +182,8 @@ def test_time_left_amber_in_the_last_working_day_and_red_when_overdue() -> None:
     assert monday.urgency == "amber" and monday.label == "23 t igjen"
     late = time_left(at(2026, 12, 1, 2), due, NO)
     assert late.urgency == "red" and late.label == "2 t over fristen"
+    day_before = time_left(at(2026, 11, 29, 9), due, NO)  # Sunday: 39 hours to go
+    assert (day_before.urgency, day_before.label) == ("ok", "39 t igjen")
     early = time_left(at(2026, 11, 24, 9), due, NO)
     assert (early.urgency, early.working_days, early.label) == (
         "ok", 5, "5 arbeidsdager igjen")
