@@ -12,7 +12,7 @@ from console.tickets_pages import build_router as build_pages
 from switchboard.auth import Authenticator
 from switchboard.settings import Settings
 from tickets.mail import MailSender, SmtpSender, outbox_worker
-from tickets.router import TicketContext, build_router
+from tickets.router import TicketContext, build_departments_router, build_router
 
 
 def sender_from(settings: Settings) -> MailSender | None:
@@ -36,6 +36,7 @@ def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authentic
                         sender=sender_from(settings))
     app.state.tickets = ctx
     app.include_router(build_router(ctx, auth))
+    app.include_router(build_departments_router(ctx, auth))
     app.include_router(build_pages(ctx, auth))
     jobs.append(lambda: outbox_worker(engine, ctx.sender, lambda: ctx.clock(),
                                       public_url=ctx.public_url))

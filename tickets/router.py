@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from switchboard.auth import Authenticator, Principal
 from switchboard.settings import Settings
 from tickets import service
-from tickets.departments import department_row
+from tickets.departments import department_row, departments
 from tickets.mail import MailSender
 from tickets.models import STATUSES
 from tickets.schemas import TicketCreate, TicketPatch
@@ -84,6 +84,7 @@ def build_router(ctx: TicketContext, auth: Authenticator) -> APIRouter:
     @router.get("", summary="Tickets by department, status and owner; soonest due first")
     def list_(request: Request, department: str | None = None, status: str | None = None,
               owner: str | None = None, unassigned: bool = False, include_done: bool = False,
+              call_sid: str | None = None,
               limit: int = Query(200, ge=1, le=service.MAX_LIST),
               _: Principal = Depends(auth.any_user)) -> Any:
         if status and status not in STATUSES:
@@ -96,7 +97,7 @@ def build_router(ctx: TicketContext, auth: Authenticator) -> APIRouter:
             rows = service.list_tickets(conn, department=department or None,
                                         status=status or None, owner=owner or None,
                                         unassigned=unassigned, include_done=include_done,
-                                        limit=limit)
+                                        call_sid=call_sid or None, limit=limit)
             return [service.public(t, now=now, conn=conn) for t in rows]
 
     @router.get("/{ticket_id}", summary="One ticket with its history")
@@ -137,5 +138,20 @@ def build_router(ctx: TicketContext, auth: Authenticator) -> APIRouter:
                                  "current": current}, status_code=412,
                                 headers=_etag(exc.current))
         return JSONResponse(out, headers=_etag(ticket))
+
+    return router
+
+
+def build_departments_router(ctx: TicketContext, auth: Authenticator) -> APIRouter:
+    """GET /api/departments: where tickets can go (for the desk's ticket form)."""
+    router = APIRouter(prefix="/api/departments", tags=["tickets"])
+
+    @router.get("", summary="The departments, their deadlines and people")
+    def list_departments(_: Principal = Depends(auth.any_user)) -> list[dict[str, Any]]:
+        with ctx.engine.connect() as conn:
+            return [{"id": d["id"], "name": d["name"], "email": d["email"],
+                     "deadline": d["deadline"], "escalation": d["escalation"],
+                     "members": d["members"], "loops": d["loops"]}
+                    for d in departments(conn)]
 
     return router

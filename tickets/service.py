@@ -142,12 +142,18 @@ def history(conn: Connection, ticket_id: int) -> list[dict[str, Any]]:
 
 def list_tickets(conn: Connection, *, department: str | None = None, status: str | None = None,
                  owner: str | None = None, unassigned: bool = False, include_done: bool = False,
+                 call_sid: str | None = None, member_id: int | None = None,
                  limit: int = MAX_LIST) -> list[dict[str, Any]]:
     """Tickets matching the filters, soonest due first (no due date last, then oldest first).
 
-    Without a status filter, done tickets are left out unless include_done.
+    Without a status filter, done tickets are left out unless include_done. `member_id` is for
+    the desk after verification only (a member's open tickets are member data).
     """
     q = select(TICKET)
+    if call_sid:
+        q = q.where(TICKET.c.call_sid == call_sid)
+    if member_id is not None:
+        q = q.where(TICKET.c.member_id == member_id)
     if department:
         q = q.where(TICKET.c.department_id == department)
     if status:

@@ -116,3 +116,37 @@ def test_a_loop_without_department_gives_a_callback_with_no_department(tk: World
     status(tk.tw, sid, "completed")
     (t,) = tk.client.get("/api/tickets", headers=tk.auth()).json()
     assert t["department"] is None and t["due_at"] is None and t["loop_id"] == "lonn"
+
+
+def test_a_direct_line_voicemail_is_its_agents_ticket_in_their_department(tk: World) -> None:
+    from sqlalchemy import update
+
+    from routing.models import Agent
+    from tests.ivr_steps import start
+
+    agents = Agent.__table__  # type: ignore[attr-defined]
+    with tk.engine.begin() as conn:  # a2 is away: the direct line goes to voicemail
+        conn.execute(update(agents).where(agents.c.id == "a2")
+                     .values(logged_in=False, logout_reason="holiday"))
+    sid = new_sid()
+    _, root, _ = start(tk.tw, sid, to="+4722000111")
+    assert root.find("Record") is not None
+    tk.tw.post(root.find("Record").get("action"),  # type: ignore[union-attr]
+               {"CallSid": sid, "RecordingUrl": "https://api.twilio.com/rec/REd",
+                "RecordingDuration": "5"})
+    status(tk.tw, sid, "completed")
+    (t,) = tk.client.get("/api/tickets?owner=a2", headers=tk.auth()).json()
+    assert (t["call_sid"], t["agent_id"], t["owner"], t["department"]) == (
+        sid, "a2", "a2", "innkreving")
+    assert t["recording_url"] == "https://api.twilio.com/rec/REd"
+    assert t["due_at"] == "2026-12-02T23:00:00+00:00"
+
+
+def test_departments_api_lists_where_tickets_can_go(tk: World) -> None:
+    r = tk.client.get("/api/departments", headers=tk.auth("a3"))
+    assert r.status_code == 200
+    assert [(d["id"], d["name"], d["deadline"], d["members"], d["loops"]) for d in r.json()] == [
+        ("innkreving", "Innkreving og kontingent", "5 working days", ["a2"], ["ko"]),
+        ("lonn", "Lønn og tariff", "24 hours", [], []),
+    ]
+    assert tk.client.get("/api/departments").status_code == 401

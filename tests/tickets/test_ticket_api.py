@@ -192,3 +192,13 @@ def test_member_is_refused_unless_verified_on_this_agents_call(tk: World, case: 
     r = tk.create(agent=agent, call_sid="CAx", member_id=8 if case == "other_member" else 7)
     assert r.status_code == 422 and _fields(r) == ["member_id"]
     assert r.json()["detail"][0]["msg"] == "the member is not verified on this call by you"
+
+
+def test_tickets_of_one_call(tk: World) -> None:
+    _answered_call(tk, "CAtwo", "a1", member_id=None, level="none", step="idle")
+    first = tk.create(call_sid="CAtwo").json()
+    second = tk.create(call_sid="CAtwo", department="lonn").json()
+    tk.create()
+    got = tk.client.get("/api/tickets?call_sid=CAtwo", headers=tk.auth()).json()
+    assert sorted(t["id"] for t in got) == sorted([first["id"], second["id"]])
+    assert {t["verification_level"] for t in got} == {"none"}

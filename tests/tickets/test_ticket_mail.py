@@ -6,6 +6,7 @@ import asyncio
 import re
 from datetime import timedelta
 
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from tests.conftest import PUBLIC
@@ -127,3 +128,32 @@ def test_bad_smtp_url_is_refused_naming_the_setting() -> None:
         SmtpSender("http://mail.example", "x@example.org")
     s = SmtpSender("smtps://u%40x:p%3Aw@mail.example", "x@example.org")
     assert (s.tls, s.port, s.user, s.password) == (True, 465, "u@x", "p:w")
+
+
+def test_the_background_job_sends_what_waits(settings, engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.tickets.conftest import TICKET_ORG, give_tokens
+    from tests.twilio_harness import make_app
+
+    with smtp_server() as (url, box):
+        configured = settings.model_copy(update={"smtp_url": SecretStr(url)})
+        tw = make_app(configured, engine, TICKET_ORG)
+        app = tw.client.app
+        sender = app.state.tickets.sender  # what the registered job sends with
+        assert isinstance(sender, SmtpSender) and (sender.host, sender.tls) == ("127.0.0.1", False)
+        token = give_tokens(engine, ["a1"])["a1"]
+        r = tw.client.post("/api/tickets", json={"department": "lonn", "text": "Hei"},
+                           headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201
+
+        async def run_until_sent() -> None:
+            task = asyncio.create_task(outbox_worker(
+                engine, sender, tw.clock, public_url=PUBLIC, interval=0.01))
+            for _ in range(500):  # bounded: at most a few seconds
+                if box.messages:
+                    break
+                await asyncio.sleep(0.01)
+            task.cancel()
+
+        asyncio.run(run_until_sent())
+    (msg,) = box.to("lonn@union.example")
+    assert f"{PUBLIC}/tickets/{r.json()['id']}" in Mailbox.text(msg)
