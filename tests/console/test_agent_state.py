@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -157,7 +158,10 @@ def test_the_job_runs_with_the_apps_clock(w: World) -> None:
             await asyncio.sleep(0.01)
         task.cancel()
 
-    asyncio.run(one_pass())
+    # In a thread of its own: Playwright's sync API may hold this thread's event loop.
+    runner = threading.Thread(target=lambda: asyncio.run(one_pass()))
+    runner.start()
+    runner.join(30)
     assert w.agent_row("janet").logged_in is True
 
 
