@@ -180,3 +180,14 @@ def test_an_agent_works_a_ticket_in_the_browser(tl: Live, new_page: Any) -> None
     # Done tickets leave the department's default list.
     page.goto(f"{tl.url}/tickets")
     assert page.get_by_text("Ingen saker her.").is_visible()
+
+
+def test_the_pages_in_english(tl: Live) -> None:
+    may = signed_in(tl, "may.tove")
+    t = api_create(may, department="lonn", category="Pay")
+    may.cookies.set("sb_lang", "en")
+    listing = may.get("/tickets?department=lonn").text
+    assert "<h1>Tickets: Lønn og tariff</h1>" in listing and "24 h left" in listing
+    ticket = may.get(f"/tickets/{t['id']}").text
+    assert ">Take it</button>" in ticket and ">Add note</button>" in ticket
+    assert "Created (Lønn og tariff)" in ticket and "Mail queued to lonn@union.example" in ticket
