@@ -57,12 +57,14 @@ def build_router(ctx: FlowContext) -> APIRouter:
         try:
             body, stage = fn()
             await ctx.tx.committed()  # never answer before the step is stored (ivr.txn)
+            # Built here, inside the fallback: writing the answer out (its text as UTF-8, the
+            # stage as a header) can fail too, on text that is not text (a lone surrogate).
+            return Response(body, media_type=TWIML, headers={"X-Switchboard-Stage": stage or ""})
         except Exception as exc:  # the caller must hear something whatever broke
             log.error("webhook step failed (%s); answering with the fallback TwiML",
                       type(exc).__name__)
             return Response(fallback(settings.public_base), media_type=TWIML,
                             headers={"X-Switchboard-Stage": "fallback"})
-        return Response(body, media_type=TWIML, headers={"X-Switchboard-Stage": stage or ""})
 
     def need_sid(form: dict[str, str]) -> Response | None:
         if form.get("CallSid"):
@@ -80,10 +82,10 @@ def build_router(ctx: FlowContext) -> APIRouter:
         try:
             body = flow.status(ctx, form)
             await ctx.tx.committed()
+            return Response(body, media_type=TWIML)  # inside: writing it out can fail too
         except Exception as exc:
             log.error("status callback failed (%s)", type(exc).__name__)
-            body = str(VoiceResponse())
-        return Response(body, media_type=TWIML)
+            return Response(str(VoiceResponse()), media_type=TWIML)
 
     @router.post("/menu")
     async def menu(request: Request) -> Response:

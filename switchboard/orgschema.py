@@ -83,7 +83,21 @@ Phone = Annotated[str, AfterValidator(_check_phone)]
 Digit = Annotated[str, BeforeValidator(_digit_text), AfterValidator(_check_digit)]
 TimeRange = Annotated[str, AfterValidator(_check_range)]
 SpecialHours = Annotated[str, AfterValidator(_check_special)]
-Text = Annotated[str, Field(min_length=1)]
+
+
+def _check_text(value: Any) -> Any:
+    """Text that can be written out: a lone surrogate (an escape such as "\\ud800") cannot."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:  # the message must not echo it: it cannot be printed
+            raise _error("text", f"has something that is not text at character {exc.start + 1} "
+                         f"(U+{ord(value[exc.start]):04X}, half of a surrogate pair): write the "
+                         "character itself, or both halves of its escape") from None
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_check_text), Field(min_length=1)]
 
 
 class Strict(BaseModel):
@@ -169,8 +183,8 @@ def _check_greeting(value: str | None) -> str | None:
 class GreetingLine(Strict):
     """What the agent says first, per caller language; None: "{name}, du snakker med {agent}."."""
 
-    nb: Annotated[str | None, AfterValidator(_check_greeting)] = None
-    en: Annotated[str | None, AfterValidator(_check_greeting)] = None
+    nb: Annotated[str | None, BeforeValidator(_check_text), AfterValidator(_check_greeting)] = None
+    en: Annotated[str | None, BeforeValidator(_check_text), AfterValidator(_check_greeting)] = None
 
 
 class Organisation(Strict):
