@@ -1,5 +1,5 @@
 """The admin pages (/admin, admins only): agents, loops and members, numbers and menu, hours,
-departments, the audit log, the org file's download and the mail outbox.
+departments and the org file's download (the audit log and outbox: console.admin_log_pages).
 
 Every form save is one OrgEditor edit (console.admin_edit), as the admin API's: validated by the
 org file's own code, applied with `org apply`'s machinery, audited, and refused when the object
@@ -10,19 +10,18 @@ fields; a stale save shows the current version and the values that were not save
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 import console.admin_texts  # noqa: F401  (registers the pages' words)
 from console import admin_forms as forms
-from console.admin_api import HOURS_KEYS, audit_entries, drop_agent, who_of
+from console.admin_api import HOURS_KEYS, drop_agent, who_of
 from console.admin_edit import (
     MENU_KEYS,
     Invalid,
@@ -36,7 +35,6 @@ from console.admin_edit import (
     section,
 )
 from console.agent_state_pages import state_form
-from console.audit import AuditFilter
 from console.i18n import translate
 from console.web import lang_of, render
 from routing.models import Agent
@@ -49,6 +47,13 @@ SECTIONS = ("agents", "loops", "numbers", "hours", "departments", "audit", "outb
 Shower = Callable[..., Response]
 
 
+def page(request: Request, template: str, ctx: dict[str, Any], status: int = 200) -> Response:
+    """An admin page: the section links, the saved/stale/error messages, then ctx."""
+    base = {"sections": SECTIONS, "saved": request.query_params.get("saved") == "1",
+            "errors": [], "notice": None}
+    return render(request, template, base | ctx, status_code=status)
+
+
 async def _form(request: Request) -> dict[str, list[str]]:
     form = await request.form()
     return {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
@@ -58,12 +63,6 @@ def build_router(*, editor: OrgEditor, auth: Authenticator) -> APIRouter:
     """Every /admin page."""
     router = APIRouter(prefix="/admin", include_in_schema=False)
     admin = Depends(auth.page_admin)
-
-    def page(request: Request, template: str, ctx: dict[str, Any], status: int = 200,
-             ) -> Response:
-        base = {"sections": SECTIONS, "saved": request.query_params.get("saved") == "1",
-                "errors": [], "notice": None}
-        return render(request, template, base | ctx, status_code=status)
 
     async def save(request: Request, user: Principal, *, kind: str, object_id: str,
                    action: str, getter: Any, change: Any, etag: str | None, done: str,
@@ -372,57 +371,5 @@ def build_router(*, editor: OrgEditor, auth: Authenticator) -> APIRouter:
                           etag=forms.text(f, "etag"), done="/admin/departments",
                           show=partial(show_departments, request), mine=body)
 
-    # --- audit log, outbox ----------------------------------------------------------------
-
-    @router.get("/audit")
-    def audit(request: Request, _: Principal = admin, who: str = "", kind: str = "",
-              object_id: str = "", since: str = "", until: str = "") -> Response:
-        errors = []
-        days: dict[str, date | None] = {}
-        for key, value in (("since", since), ("until", until)):
-            try:
-                days[key] = date.fromisoformat(value) if value else None
-            except ValueError:
-                errors.append((key, f'"{value}" is not a date (YYYY-MM-DD)'))
-                days[key] = None
-        rows = audit_entries(editor, AuditFilter(who=who or None, kind=kind or None,
-                                                 object_id=object_id or None),
-                             days["since"], days["until"])
-        for r in rows:
-            r["diff"] = _diff(r["before"], r["after"])
-        return page(request, "admin_audit.html", {
-            "rows": rows, "errors": errors,
-            "filters": {"who": who, "kind": kind, "object_id": object_id, "since": since,
-                        "until": until}}, 422 if errors else 200)
-
-    @router.get("/outbox")
-    def outbox(request: Request, _: Principal = admin) -> Response:
-        with editor.engine.connect() as conn:
-            if "outbox" not in inspect(conn).get_table_names():
-                return page(request, "admin_outbox.html", {"mails": None})
-            from tickets.models import OutboxMail
-
-            table = OutboxMail.__table__  # type: ignore[attr-defined]
-            mails = list(conn.execute(select(table).order_by(table.c.id.desc()).limit(200)))
-        return page(request, "admin_outbox.html", {"mails": mails})
-
     return router
 
-
-def _diff(before: Any, after: Any) -> list[tuple[str, str, str]]:
-    """(key, before, after) for each top-level key that changed."""
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        return [("", _short(before), _short(after))]
-    keys = list(dict.fromkeys([*before, *after]))
-    return [(k, _short(before.get(k)), _short(after.get(k))) for k in keys
-            if before.get(k) != after.get(k)]
-
-
-def _short(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, list):
-        return ", ".join(_short(v) for v in value) or "[]"
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_short(v)}" for k, v in value.items()) or "{}"
-    return str(value)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from console import admin_api, admin_pages, agent_state, agent_state_pages
+from console import admin_api, admin_log_pages, admin_pages, agent_state, agent_state_pages
 from console.admin_edit import OrgEditor
 from ivr.context import FlowContext
 from switchboard.auth import Authenticator
@@ -25,6 +25,7 @@ def install(app: FastAPI, *, ctx: FlowContext, auth: Authenticator) -> OrgEditor
     app.include_router(agent_state.build_router(engine=ctx.engine, cache=ctx.cache,
                                                 clock=clock, auth=auth))
     app.include_router(admin_pages.build_router(editor=editor, auth=auth))
+    app.include_router(admin_log_pages.build_router(editor=editor, auth=auth))
     app.include_router(agent_state_pages.build_router(engine=ctx.engine, cache=ctx.cache,
                                                       clock=clock, auth=auth))
     jobs = getattr(app.state, "jobs", None)

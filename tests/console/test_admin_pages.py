@@ -107,3 +107,17 @@ def test_signing_in_again_ends_a_logout_with_a_return_date(live: Live,
     assert http_login(http, "janet").status_code == 303
     me = next(p for p in http.get("/api/presence").json() if p["id"] == "janet")
     assert me["state"] != "logged_out" and me["back_on"] is None
+
+
+def test_the_audit_page_filters(admin: httpx.Client) -> None:
+    page = admin.get("/admin/loops/lonn").text
+    assert admin.post("/admin/loops/lonn/members", data={
+        "agent_id": "may.tove", "csrf_token": csrf_from(page)}).status_code == 303
+    mine = admin.get("/admin/audit", params={"who": "may.tove", "kind": "loop"}).text
+    assert 'data-testid="audit-table"' in mine and "member_add" in mine
+    assert "janet, ole.hansen, per, may.tove" in mine  # the members after the change
+    assert "member_add" not in admin.get("/admin/audit", params={"who": "janet"}).text
+    assert "member_add" not in admin.get("/admin/audit",
+                                         params={"until": "2000-01-01"}).text
+    bad = admin.get("/admin/audit", params={"since": "yesterday"})
+    assert bad.status_code == 422 and "since" in bad.text
