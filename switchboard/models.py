@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Field, SQLModel
 
 from calendar_sync.models import BusyInterval, CalendarSource  # noqa: F401
+from console.audit import AuditRecord  # noqa: F401
 from identity.models import AuditEntry, CallIdentity, Consent, Member, MemberPhone  # noqa: F401
 from ivr.models import Call, CallStep  # noqa: F401
 from routing.models import Agent, Loop, MenuEntry, Offer, Organisation, PhoneNumber  # noqa: F401

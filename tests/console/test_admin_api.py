@@ -228,3 +228,25 @@ def test_an_org_edited_through_the_api_round_trips(w: World) -> None:
     assert report.changes == 0
     assert export_text(w.engine) == exported
     assert get(w, "/api/admin/loops/lonn")[0]["service_level_seconds"] == 45
+
+
+def test_departments_with_deadlines(w: World) -> None:
+    r = w.client.post("/api/admin/departments", headers=ADMIN, json={
+        "id": "innkreving", "name": "Innkreving", "email": "innkreving@example.org",
+        "deadline": "5 working days", "members": ["janet"]})
+    assert r.status_code == 201, r.text
+    bad = w.client.put("/api/admin/departments/innkreving", headers=ADMIN | {
+        "If-Match": r.headers["ETag"]}, json=r.json() | {"deadline": "soon"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "departments[0].deadline"
+    loop, etag = get(w, "/api/admin/loops/okonomi")
+    assert put(w, "/api/admin/loops/okonomi", loop | {"department": "innkreving"},
+               etag).status_code == 200
+    assert get(w, "/api/admin/loops/okonomi")[0]["department"] == "innkreving"
+    ok = w.client.put("/api/admin/departments/innkreving", headers=ADMIN | {
+        "If-Match": r.headers["ETag"]}, json=r.json() | {"deadline": "4 hours"})
+    assert ok.status_code == 200 and ok.json()["deadline"] == "4 hours"
+    # A loop still names it: the org file's check refuses the removal, naming the loop.
+    refused = w.client.delete("/api/admin/departments/innkreving", headers=ADMIN)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "loops[0].department"
