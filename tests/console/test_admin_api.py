@@ -250,3 +250,16 @@ def test_departments_with_deadlines(w: World) -> None:
     refused = w.client.delete("/api/admin/departments/innkreving", headers=ADMIN)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "loops[0].department"
+
+
+def test_special_hours_take_effect_for_the_next_call(w: World) -> None:
+    from tests.ivr_steps import start
+
+    _, _, stage = start(w.tw, new_sid())
+    assert stage != "closed"  # Wednesday 10:00 in Oslo: open
+    hours, etag = get(w, "/api/admin/hours")
+    today = w.tw.clock().date().isoformat()
+    r = put(w, "/api/admin/hours", hours | {"special_hours": {today: "08:00-09:30"}}, etag)
+    assert r.status_code == 200
+    _, _, stage = start(w.tw, new_sid())
+    assert stage == "closed"
