@@ -121,3 +121,10 @@ def test_the_audit_page_filters(admin: httpx.Client) -> None:
                                          params={"until": "2000-01-01"}).text
     bad = admin.get("/admin/audit", params={"since": "yesterday"})
     assert bad.status_code == 422 and "since" in bad.text
+
+
+def test_english_on_choice(admin: httpx.Client) -> None:
+    admin.cookies.set("sb_lang", "en")
+    page = admin.get("/admin/loops/lonn").text
+    assert "Members in order (one per line)" in page and "Add an agent to the loop" in page
+    assert "Log out of the loops" in admin.get("/status").text
