@@ -7,7 +7,7 @@ from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from console import admin_plugin, desk_stop, stats_plugin
+from console import admin_plugin, desk_panel, desk_stop, stats_plugin
 from console.api import build_router as build_api
 from console.auth_pages import build_router as build_auth_pages
 from console.desk import build_router as build_desk
@@ -40,6 +40,7 @@ def install(app: FastAPI, *, ctx: FlowContext, auth: Authenticator) -> None:
     feed = DeskFeed(ctx, hub)
     app.state.broadcaster, app.state.desk_feed = hub, feed
     app.include_router(build_desk(ctx=ctx, auth=auth, hub=hub, feed=feed))
+    desk_panel.install(app, ctx=ctx, auth=auth)  # identity steps, data checks, tickets
     jobs = getattr(app.state, "jobs", None)
     if jobs is not None:
         jobs.append(lambda: desk_stop.job(ctx.engine, ctx.clock))
