@@ -128,3 +128,17 @@ def test_english_on_choice(admin: httpx.Client) -> None:
     page = admin.get("/admin/loops/lonn").text
     assert "Members in order (one per line)" in page and "Add an agent to the loop" in page
     assert "Log out of the loops" in admin.get("/status").text
+
+
+def test_colleagues_see_the_reason_and_return_date_on_the_desk(live: Live,
+                                                               admin: httpx.Client) -> None:
+    admin_token = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    admin.post("/api/agents/janet/state", headers=admin_token,
+               json={"logout_reason": "holiday", "back_on": "2099-01-04"})
+    admin.post("/api/agents/per/state", headers=admin_token,
+               json={"routing_stop": True, "stop_reason": "Opplæring"})
+    row = re.search(r'<tr data-agent="janet">.*?</tr>',
+                    admin.get("/desk/colleagues").text, re.S)
+    assert row is not None and "Ferie" in row.group(0) and "2099-01-04" in row.group(0)
+    row = re.search(r'<tr data-agent="per">.*?</tr>', admin.get("/desk/colleagues").text, re.S)
+    assert row is not None and "Opplæring" in row.group(0)
