@@ -115,6 +115,8 @@ def test_closed_switchboard_caller_gets_a_ticket(tw) -> None:
     tw.clock.now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # Saturday
     sid = new_sid()
     _, root, stage = start(tw, sid)
+    assert stage == "closed" and root.find("Gather") is not None  # "For English, press 9"
+    _, root, stage = tw.post(root.find("Gather").get("action"), {"CallSid": sid, "Digits": ""})
     assert stage == "closed" and root.find("Record") is not None
     tw.clock.advance(20)
     status(tw, sid, "completed")
