@@ -84,5 +84,5 @@ def plain_help(app: typer.Typer, exit_codes: Mapping[str, str], *, default: str,
         sub = group.typer_instance
         if sub is None:
             continue
-        name = group.name if isinstance(group.name, str) else sub.info.name
-        plain_help(sub, exit_codes, default=default, prefix=f"{prefix}{name} ")
+        group_name = group.name if isinstance(group.name, str) else sub.info.name
+        plain_help(sub, exit_codes, default=default, prefix=f"{prefix}{group_name} ")
