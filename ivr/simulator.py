@@ -74,6 +74,7 @@ class Simulator:
     call_sid: str = field(default_factory=lambda: "CA" + secrets.token_hex(16))
     answer: str | None = None  # this agent's phone answers and confirms; the others ring out
     talk: float = 0.0  # seconds connected before the call is hung up
+    ring: float = 0.0  # seconds each unanswered <Dial> rings first (a caller in line meanwhile)
     sleep: Callable[[float], None] = time.sleep
     answered_by: str | None = field(default=None, init=False)
     _presses: Iterator[str] = field(init=False)
@@ -86,6 +87,8 @@ class Simulator:
         check_dial_status(self.dial_status)
         if self.talk < 0:
             raise ValueError("--talk must be 0 or more seconds")
+        if self.ring < 0:
+            raise ValueError("ring must be 0 or more seconds")
         self._presses = iter(self.press)
         self.validator = RequestValidator(self.token)
         self.http = self.client or httpx.Client(timeout=10)
@@ -207,6 +210,8 @@ class Simulator:
                 self.answered_by = _agent_of(taker)
         if status == "completed" and self.talk > 0:
             self.sleep(self.talk)  # connected: the <Dial> ends when the call does
+        elif status != "completed" and self.ring > 0:
+            self.sleep(self.ring)  # the phones ring out, as a real <Dial> takes its time
         params = self._base() | {"DialCallStatus": status, "DialCallSid": "CA" + "1" * 32}
         if status == "completed":
             params["DialCallDuration"] = str(round(self.talk)) if self.talk else "42"
