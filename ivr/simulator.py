@@ -209,7 +209,12 @@ class Simulator:
             if status == "completed":
                 self.answered_by = _agent_of(taker)
         if status == "completed" and self.talk > 0:
-            self.sleep(self.talk)  # connected: the <Dial> ends when the call does
+            try:
+                self.sleep(self.talk)  # connected: the <Dial> ends when the call does
+            except KeyboardInterrupt:
+                # Ctrl-C hangs up early; the call still ends properly, or the agent would stay
+                # "on_call" until the reservation's cap runs out (routing.state.ON_CALL_CAP).
+                pass
         elif status != "completed" and self.ring > 0:
             self.sleep(self.ring)  # the phones ring out, as a real <Dial> takes its time
         params = self._base() | {"DialCallStatus": status, "DialCallSid": "CA" + "1" * 32}

@@ -124,6 +124,16 @@ def test_simulator_answer_and_talk_keep_the_call_connected_while_it_lasts(tw, en
     assert row.ended_at is not None and row.outcome == "connected"
 
 
+def test_ctrl_c_while_talking_still_hangs_up_the_call(tw, engine) -> None:
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    sim, lines = simulate(tw, press="1", answer="janet", talk=600, sleep=interrupted)
+    assert lines[-1] == "OUTCOME connected"
+    assert states(tw)["janet"] == "wrap_up"  # not left on_call
+    assert call_row(engine, sim.call_sid).ended_at is not None
+
+
 def test_simulator_answer_lets_the_other_phones_ring_out_until_the_agent_is_rung(tw) -> None:
     # lonn is linear over the case workers: ole.hansen, kari.nordmann, per.olsen, ingrid.berg …
     sim, lines = simulate(tw, press="2", answer="ingrid.berg", sleep=_no_sleep)
