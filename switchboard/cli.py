@@ -125,7 +125,8 @@ def call(
                                          "failed or canceled"),
     answer: str | None = typer.Option(None, "--answer", metavar="AGENT_ID",
                                       help="this agent's phone answers and presses a key "
-                                           "whenever it rings; the others ring out"),
+                                           "whenever it rings; the others ring out (in place "
+                                           "of --dial-status)"),
     talk: float = typer.Option(0, "--talk", metavar="SECONDS", min=0, max=3600,
                                help="seconds to stay connected before hanging up"),
     url: str | None = typer.Option(None, "--url", metavar="BASE",
