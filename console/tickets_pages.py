@@ -30,7 +30,7 @@ from tickets.departments import department_of_agent, departments, work_calendar
 from tickets.models import STATUSES
 from tickets.router import TicketContext
 from tickets.schemas import TicketPatch
-from tickets.workdays import time_left
+from tickets.workdays import WorkCalendar, time_left
 
 register({
     "nb": {
@@ -122,12 +122,12 @@ def _agents(conn: Connection) -> dict[str, str]:
     return {r.id: r.name for r in rows}
 
 
-def _row(ticket: dict[str, Any], *, now: datetime, conn: Connection, zone: ZoneInfo,
+def _row(ticket: dict[str, Any], *, now: datetime, cal: WorkCalendar,
          lang: str) -> dict[str, Any]:
     """What a list row or a ticket page shows of a ticket."""
     due = _aware(ticket["due_at"])
-    left = time_left(now, due, work_calendar(conn)) if due and ticket["status"] != "done" \
-        else None
+    zone = cal.zone
+    left = time_left(now, due, cal) if due and ticket["status"] != "done" else None
     return {
         **ticket,
         "due_local": due.astimezone(zone) if due else None,
@@ -156,7 +156,7 @@ def list_view(ctx: TicketContext, user: Principal, *, department: str | None, st
             owner=user.agent_id if owner == MINE else (owner or None) if owner != UNASSIGNED
             else None, unassigned=owner == UNASSIGNED)
         cal = work_calendar(conn)
-        tickets = [_row(t, now=now, conn=conn, zone=cal.zone, lang=lang) for t in rows]
+        tickets = [_row(t, now=now, cal=cal, lang=lang) for t in rows]
         agents = _agents(conn)
     return {"departments": depts, "department": department, "status": status, "owner": owner,
             "tickets": tickets, "agents": agents, "statuses": STATUSES,
@@ -179,7 +179,7 @@ def ticket_view(ctx: TicketContext, ticket_id: int, *, lang: str) -> dict[str, A
             m = conn.execute(select(MEMBER.c.membership_number, MEMBER.c.name)
                              .where(MEMBER.c.id == ticket["member_id"])).first()
             member = dict(m._mapping) if m else None
-        row = _row(ticket, now=now, conn=conn, zone=cal.zone, lang=lang)
+        row = _row(ticket, now=now, cal=cal, lang=lang)
         agents = _agents(conn)
         dept_names = {d["id"]: d["name"] for d in departments(conn)}
     return {"ticket": row, "events": events, "member": member, "agents": agents,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from switchboard.auth import Authenticator, Principal
 from switchboard.settings import Settings
 from tickets import service
-from tickets.departments import department_row, departments
+from tickets.departments import department_row, departments, work_calendar
 from tickets.mail import MailSender
 from tickets.models import STATUSES
 from tickets.schemas import TicketCreate, TicketPatch
@@ -98,7 +98,8 @@ def build_router(ctx: TicketContext, auth: Authenticator) -> APIRouter:
                                         status=status or None, owner=owner or None,
                                         unassigned=unassigned, include_done=include_done,
                                         call_sid=call_sid or None, limit=limit)
-            return [service.public(t, now=now, conn=conn) for t in rows]
+            cal = work_calendar(conn)
+            return [service.public(t, now=now, conn=conn, cal=cal) for t in rows]
 
     @router.get("/{ticket_id}", summary="One ticket with its history")
     def get(ticket_id: int, _: Principal = Depends(auth.any_user)) -> JSONResponse:

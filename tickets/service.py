@@ -19,7 +19,7 @@ from tickets import mail
 from tickets.departments import department_row, due_for, work_calendar
 from tickets.models import Department, Ticket, TicketEvent
 from tickets.schemas import TicketCreate, TicketPatch
-from tickets.workdays import time_left
+from tickets.workdays import WorkCalendar, time_left
 
 TICKET = Ticket.__table__  # type: ignore[attr-defined]
 EVENT = TicketEvent.__table__  # type: ignore[attr-defined]
@@ -216,14 +216,16 @@ def update_ticket(conn: Connection, *, ticket_id: int, expected_version: int,
     return ticket
 
 
-def public(ticket: dict[str, Any], *, now: datetime, conn: Connection) -> dict[str, Any]:
-    """The ticket as the API shows it, with the time left to its due date."""
+def public(ticket: dict[str, Any], *, now: datetime, conn: Connection,
+           cal: WorkCalendar | None = None) -> dict[str, Any]:
+    """The ticket as the API shows it, with the time left to its due date (give `cal` when
+    showing many, so the organisation's calendar is read once)."""
     out = {k: (v.astimezone(UTC).isoformat() if isinstance(v, datetime) else v)
            for k, v in ticket.items()}
     out["department"] = out.pop("department_id")
     due = ticket["due_at"]
     if due is not None and ticket["status"] != "done":
-        left = time_left(now, _aware(due), work_calendar(conn))
+        left = time_left(now, _aware(due), cal or work_calendar(conn))
         out["time_left"] = {"urgency": left.urgency, "seconds": left.seconds,
                             "working_days": left.working_days, "label": left.label,
                             "label_en": left.label_en}
