@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from console.agent_state import on_sign_in
+from console.events import agent_topic
 from console.i18n import LANG_COOKIE, LANGS
 from console.web import YEAR, auth_of, render, set_cookie
 from switchboard import passwords
@@ -77,6 +78,11 @@ def build_router(auth: Authenticator) -> APIRouter:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             passwords.end_session(auth.engine, token)
+            # The desk's live stream on this session ends too (console.desk).
+            hub = getattr(request.app.state, "broadcaster", None)
+            if hub is not None and user.agent_id:
+                hub.publish(agent_topic(user.agent_id),
+                            {"ended_session": passwords.token_digest(token)})
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

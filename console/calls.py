@@ -27,18 +27,15 @@ from routing.state import LIVE, OFFER
 
 CALL = Call.__table__  # type: ignore[attr-defined]
 
-# The agent's live offers with their calls: one probe of the partial index of live offers.
-_MY_CALLS = (
-    select(OFFER.c.id, OFFER.c.state, OFFER.c.loop_id, OFFER.c.created_at, OFFER.c.answered_at,
-           CALL.c.call_sid, CALL.c.from_number, CALL.c.kind, CALL.c.lang, CALL.c.started_at,
-           CALL.c.direct_agent_id)
+# Every live offer with its call: one probe of the partial index of live offers, and the call
+# by its primary key. The desk feed runs it once per tick for everyone (console.events).
+_LIVE_CALLS = (
+    select(OFFER.c.agent_id, OFFER.c.state, OFFER.c.loop_id, OFFER.c.created_at,
+           OFFER.c.answered_at, CALL.c.call_sid, CALL.c.from_number, CALL.c.kind, CALL.c.lang)
     .select_from(OFFER.join(CALL, CALL.c.call_sid == OFFER.c.call_sid))
-    .where(and_(OFFER.c.agent_id == bindparam("b_agent"), LIVE,
-                OFFER.c.expires_at > bindparam("b_now"), CALL.c.ended_at.is_(None)))
+    .where(and_(LIVE, OFFER.c.expires_at > bindparam("b_now"), CALL.c.ended_at.is_(None)))
     .order_by(OFFER.c.id))
-# Every live offer (the desk feed's one query per tick: see console.events).
-LIVE_OFFERS = (select(OFFER.c.agent_id, OFFER.c.call_sid, OFFER.c.state)
-               .where(LIVE, OFFER.c.expires_at > bindparam("b_now")))
+_MY_CALLS = _LIVE_CALLS.where(OFFER.c.agent_id == bindparam("b_agent"))
 
 DEFAULT_GREETING = {"nb": "{org}, du snakker med {agent}.", "en": "{org}, {agent} speaking."}
 
@@ -106,33 +103,66 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
+def members_of(conn: Connection, from_number: str | None) -> tuple[str, ...]:
+    """Names of the members registered with the calling number (never verified here)."""
+    with Session(bind=conn) as session:
+        return tuple(m.name for m in candidates_by_phone(session, from_number))
+
+
+def first_name(snap: OrgSnapshot, agent_id: str) -> str:
+    """The agent's first name, as the greeting line says it."""
+    agent = snap.agents.get(agent_id)
+    return (agent.name if agent else agent_id).split(" ")[0]
+
+
+def _to_call(r: Any, snap: OrgSnapshot, first: str,
+             caller: tuple[str | None, bool, tuple[str, ...]]) -> MyCall:
+    lang = r.lang if r.lang in ("nb", "en") else "nb"
+    number, withheld, members = caller
+    loop = snap.loops.get(r.loop_id or "")
+    return MyCall(
+        call_id=r.call_sid, status="up" if r.state == "on_call" else "ringing",
+        caller_id_number=number, caller_withheld=withheld,
+        line="direct" if r.loop_id is None and r.kind == "direct" else "switchboard",
+        loop_id=r.loop_id, loop_name=loop.name if loop else None,
+        menu_choice=_menu_choice(snap, r.loop_id, lang), lang=lang,
+        greeting_line=greeting_line(snap, lang, first),
+        members=members,
+        creation_time=_iso(r.created_at) or "", answer_time=_iso(r.answered_at))
+
+
 def my_calls(conn: Connection, snap: OrgSnapshot, *, agent_id: str, first_name: str,
              now: datetime) -> list[MyCall]:
     """The calls ringing at or connected to this agent now, oldest offer first."""
-    rows = conn.execute(_MY_CALLS, {"b_agent": agent_id, "b_now": now}).all()
-    out: list[MyCall] = []
-    for r in rows:
-        lang = r.lang if r.lang in ("nb", "en") else "nb"
+    out = []
+    for r in conn.execute(_MY_CALLS, {"b_agent": agent_id, "b_now": now}).all():
         number, withheld = format_number(r.from_number)
-        members: tuple[str, ...] = ()
-        if not withheld:
-            with Session(bind=conn) as session:
-                members = tuple(m.name for m in candidates_by_phone(session, r.from_number))
-        loop = snap.loops.get(r.loop_id or "")
-        out.append(MyCall(
-            call_id=r.call_sid, status="up" if r.state == "on_call" else "ringing",
-            caller_id_number=number, caller_withheld=withheld,
-            line="direct" if r.loop_id is None and r.kind == "direct" else "switchboard",
-            loop_id=r.loop_id, loop_name=loop.name if loop else None,
-            menu_choice=_menu_choice(snap, r.loop_id, lang), lang=lang,
-            greeting_line=greeting_line(snap, lang, first_name), members=members,
-            creation_time=_iso(r.created_at) or "", answer_time=_iso(r.answered_at)))
+        members = () if withheld else members_of(conn, r.from_number)
+        out.append(_to_call(r, snap, first_name, (number, withheld, members)))
     return out
 
 
-def live_offers(conn: Connection, *, now: datetime) -> dict[str, tuple[tuple[str, str], ...]]:
-    """{agent_id: ((call_sid, state), …)} for every live offer: what the desk feed watches."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    for agent_id, call_sid, state in conn.execute(LIVE_OFFERS, {"b_now": now}):
-        out.setdefault(agent_id, []).append((call_sid, state))
-    return {a: tuple(sorted(v)) for a, v in out.items()}
+def live_calls(conn: Connection, snap: OrgSnapshot, *, now: datetime,
+               cache: dict[str, tuple[Any, ...]],
+               agents: set[str] | None = None) -> dict[str, list[MyCall]]:
+    """The ringing and connected calls of the given agents (all when None), in one query.
+
+    `cache` keeps, per live call id, what is worked out once per call (the formatted number,
+    the matched members); entries go when their call is no longer live.
+    """
+    out: dict[str, list[MyCall]] = {}
+    live: set[str] = set()
+    for r in conn.execute(_LIVE_CALLS, {"b_now": now}).all():
+        live.add(r.call_sid)
+        if agents is not None and r.agent_id not in agents:
+            continue
+        known = cache.get(r.call_sid)
+        if known is None:
+            number, withheld = format_number(r.from_number)
+            members = () if withheld else members_of(conn, r.from_number)
+            known = cache[r.call_sid] = (number, withheld, members)
+        out.setdefault(r.agent_id, []).append(
+            _to_call(r, snap, first_name(snap, r.agent_id), known))
+    for sid in [s for s in cache if s not in live]:
+        del cache[sid]
+    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,11 +24,12 @@ from starlette.responses import Response
 from console import desk_stop
 from console.calls import CALL, MyCall, my_calls
 from console.desk_texts import status_label
-from console.events import Broadcaster, DeskFeed, agent_topic
+from console.events import Broadcaster, DeskFeed, DeskState, agent_topic
 from console.web import fragment, lang_of, render
 from ivr.context import FlowContext
 from routing.presence import presence
-from switchboard.auth import Authenticator, Principal
+from switchboard.auth import SESSION_COOKIE, Authenticator, Principal
+from switchboard.passwords import token_digest
 
 STREAM_SECONDS = 55.0  # a stream ends after this; EventSource reconnects at once (retry:)
 KEEPALIVE_SECONDS = 15.0
@@ -86,6 +88,20 @@ class DeskService:
                 "all_day_free": bool(me and "all_day_free" in me["notes"])}
 
 
+def live_view(state: DeskState, panel: dict[str, Any] | None, lang: str,
+              tz: tzinfo) -> dict[str, Any]:
+    """The live fragments' context from the desk feed's DeskState (no database)."""
+    me = dict(state.me, label=status_label(lang, state.me, tz))
+    calls = list(state.calls)
+    up = next((c for c in calls if c.status == "up"), None)
+    if up is not None:
+        panel = {"call_id": up.call_id, "lang": up.lang, "ended": False}
+    elif panel is not None and not panel["ended"] and all(
+            c.call_id != panel["call_id"] for c in calls):
+        panel = dict(panel, ended=True)
+    return {"me": me, "calls": calls, "panel_call": panel}
+
+
 def build_router(*, ctx: FlowContext, auth: Authenticator, hub: Broadcaster,
                  feed: DeskFeed) -> APIRouter:
     """/desk pages and /api/me/calls."""
@@ -117,15 +133,21 @@ def build_router(*, ctx: FlowContext, auth: Authenticator, hub: Broadcaster,
         feed.nudge()
         return RedirectResponse("/desk", status_code=303)
 
-    def parts(request: Request, user: Principal) -> dict[str, tuple[Any, str]]:
-        """The desk's live fragments, each with the key that says when to send it again."""
-        lang = lang_of(request)
-        view = svc.desk(user, lang)
+    def read_all(request: Request, user: Principal) -> dict[str, Any] | None:
+        """The desk's live context from the database; None once the session has ended."""
+        if auth.resolve(request) is None:
+            return None
+        view = svc.desk(user, lang_of(request))
+        view["tz"] = ZoneInfo(ctx.cache.get().timezone)
+        return view
+
+    def fragments(request: Request, view: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        """The live fragments, each with the key that says when to send it again."""
         pop_html = fragment(request, "desk_pop.html", view)
         status_html = fragment(request, "desk_status.html", view)
         panel = view["panel_call"]
-        # The panel is sent again only for another call: an agent's half-filled form stays.
-        # Its first line is that key, so the page can skip a panel it shows already.
+        # The panel is sent again only for another call (or its end): a half-filled form
+        # stays. Its first line is that key, so the page can skip a panel it shows already.
         panel_key = f"{panel['call_id']}:{int(panel['ended'])}" if panel else ""
         panel_html = fragment(request, "desk_call_panel.html", view)
         return {"pop": (pop_html, pop_html), "status": (status_html, status_html),
@@ -136,30 +158,45 @@ def build_router(*, ctx: FlowContext, auth: Authenticator, hub: Broadcaster,
                      ) -> StreamingResponse:
         assert user.agent_id is not None
         agent_id = user.agent_id
+        session = token_digest(request.cookies.get(SESSION_COOKIE, ""))
+        lang = lang_of(request)
 
         async def stream() -> AsyncIterator[str]:
             loop = asyncio.get_running_loop()
             sent: dict[str, Any] = {"panel": _initial_panel(request)}
             async with hub.subscribe(agent_topic(agent_id)) as sub:
+                view = await run_in_threadpool(read_all, request, user)
+                if view is None:
+                    return
+                tz = view["tz"]
                 yield "retry: 1000\n\n"
                 end = loop.time() + STREAM_SECONDS
-                first = True
-                while loop.time() < end:
-                    if not first:
-                        hint = await sub.get(min(KEEPALIVE_SECONDS, max(0.1, end - loop.time())))
-                        # A session ended elsewhere (sign-out, new password) ends the stream.
-                        if await run_in_threadpool(auth.resolve, request) is None:
-                            return
-                        if hint is None:
+                while True:
+                    for name, (key, html) in fragments(request, view).items():
+                        if sent.get(name) != key:
+                            sent[name] = key
+                            yield sse(name, html)
+                    got = None
+                    while got is None and loop.time() < end:
+                        got = await sub.get(min(KEEPALIVE_SECONDS, max(0.1, end - loop.time())))
+                        if got is None:
                             yield ": keep-alive\n\n"
-                            continue
-                    first = False
-                    for name, (key, html) in (await run_in_threadpool(parts, request,
-                                                                      user)).items():
-                        if sent.get(name) == key:
-                            continue
-                        sent[name] = key
-                        yield sse(name, html)
+                            # Sessions ended by another process (a new password) end here.
+                            if await run_in_threadpool(auth.resolve, request) is None:
+                                return
+                    if got is None:
+                        return  # the stream's time is up; EventSource reconnects
+                    data = got[1]
+                    if isinstance(data, DeskState):
+                        # Rendered from what the feed read: no database work per desk.
+                        view = live_view(data, view["panel_call"], lang, tz)
+                    elif isinstance(data, dict) and data.get("ended_session") == session:
+                        return  # signed out (in another tab)
+                    else:
+                        fresh = await run_in_threadpool(read_all, request, user)
+                        if fresh is None:
+                            return
+                        view = fresh | {"tz": tz}
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,18 +1,18 @@
 """Live updates for the console: one in-process broadcaster, and the desk feed that fills it.
 
 `Broadcaster` maps topics to subscribers. `publish(topic, data)` may be called from any thread
-and costs O(subscribers of that topic); events are hints that something changed ("agent:janet"
-after her offers or presence changed), and subscribers re-read what they show. A slow
-subscriber's queue is bounded: when it is full, further hints are dropped, which loses
-nothing, because the next read shows the latest state anyway.
+and costs O(subscribers of that topic). A subscriber's queue is bounded: when it is full, the
+oldest item goes, so a slow subscriber skips to the latest state rather than falling behind.
 
 `DeskFeed` watches what routing and the IVR already write, with no hook on the webhooks' hot
-path: while at least one desk is connected, it reads every live offer (one query on the
-partial index of live offers) and the presence read-out, every `interval` seconds, and
-publishes `agent:<id>` for each agent whose offers or presence changed. Because it reads the
-database, it sees offers made by any server process (PostgreSQL with several workers, or a
-second `serve`); LISTEN/NOTIFY would cut the interval's latency, polling keeps it bounded
-(docs/desk.md). `nudge()` makes it look at once (the desk's own actions call it).
+path: while at least one desk is connected, it reads every live offer with its call (one
+query on the partial index of live offers) and the presence read-out, every `interval`
+seconds, and publishes `agent:<id>` with a `DeskState` (presence item and calls) for each
+agent whose calls or presence changed; the desks render from it without reading the database
+themselves. Because it reads the database, it sees offers made by any server process
+(PostgreSQL with several workers, or a second `serve`); LISTEN/NOTIFY would cut the
+interval's latency, the poll keeps it bounded (docs/desk.md). `nudge()` makes it look at once
+(the desk's own actions call it).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from console.calls import live_offers
+from console.calls import MyCall, live_calls
 from ivr.context import FlowContext
 from routing.presence import presence
 
@@ -37,7 +38,7 @@ QUEUE_SIZE = 16
 
 @dataclass(eq=False)
 class Subscription:
-    """One subscriber's queue of (topic, data) hints, on its own event loop."""
+    """One subscriber's queue of (topic, data), on its own event loop."""
 
     topics: frozenset[str]
     loop: asyncio.AbstractEventLoop
@@ -45,13 +46,12 @@ class Subscription:
         default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
 
     def _put(self, item: tuple[str, Any]) -> None:
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            pass  # a hint is already waiting: the subscriber re-reads everything anyway
+        if self.queue.full():  # the oldest goes: the latest state is what matters
+            self.queue.get_nowait()
+        self.queue.put_nowait(item)
 
     async def get(self, timeout: float) -> tuple[str, Any] | None:
-        """The next hint, or None after timeout seconds."""
+        """The next (topic, data), or None after timeout seconds."""
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
@@ -83,7 +83,7 @@ class Broadcaster:
 
     @asynccontextmanager
     async def subscribe(self, *topics: str) -> AsyncIterator[Subscription]:
-        """Receive the hints published to these topics while the block runs."""
+        """Receive what is published to these topics while the block runs."""
         sub = Subscription(frozenset(topics), asyncio.get_running_loop())
         with self._lock:
             for t in topics:
@@ -102,6 +102,22 @@ class Broadcaster:
                             del self._subs[t]
 
 
+@dataclass(frozen=True)
+class DeskState:
+    """What one agent's desk shows that changes: their presence item and their calls."""
+
+    me: dict[str, Any]
+    calls: tuple[MyCall, ...]
+
+    def __eq__(self, other: object) -> bool:
+        # busy_until and notes are in the presence item; the label is made per language later.
+        return isinstance(other, DeskState) and self.calls == other.calls and all(
+            self.me.get(k) == other.me.get(k)
+            for k in ("state", "busy_until", "notes", "stop_reason", "offerable"))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def agent_topic(agent_id: str) -> str:
     """The topic of one agent's desk."""
     return f"agent:{agent_id}"
@@ -115,7 +131,8 @@ class DeskFeed:
         self.ctx = ctx
         self.broadcaster = broadcaster
         self.interval = interval
-        self._seen: dict[str, Any] = {}
+        self._seen: dict[str, DeskState] = {}
+        self._callers: dict[str, tuple[Any, ...]] = {}  # per live call: number, members
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -138,17 +155,20 @@ class DeskFeed:
             except RuntimeError:
                 pass
 
-    def read(self) -> dict[str, Any]:
-        """{agent_id: what their desk shows that can change}: offers and presence (blocking)."""
+    def read(self, agents: set[str] | None = None) -> dict[str, DeskState]:
+        """{agent_id: what their desk shows}: calls and presence of the agents watched (all
+        when None; blocking I/O)."""
         snap = self.ctx.cache.get()
         now = self.ctx.clock()
         with self.ctx.engine.connect() as conn:
-            offers = live_offers(conn, now=now)
+            calls = live_calls(conn, snap, now=now, cache=self._callers, agents=agents)
             people = presence(conn, snap, now=now)
-        return {p["id"]: (offers.get(p["id"], ()), p["state"], p["busy_until"],
-                          tuple(p["notes"]), p.get("stop_reason")) for p in people}
+        # Each desk gets its state with the news, so 50 desks need no reads of their own:
+        # presence of every agent alone costs milliseconds (bench.desk_bench).
+        return {p["id"]: DeskState(p, tuple(calls.get(p["id"], ())))
+                for p in people if agents is None or p["id"] in agents}
 
-    def changes(self, current: dict[str, Any]) -> list[str]:
+    def changes(self, current: dict[str, DeskState]) -> list[str]:
         """Agents whose entry differs from the last look (all of them the first time)."""
         changed = [a for a, v in current.items() if self._seen.get(a) != v]
         changed += [a for a in self._seen if a not in current]
@@ -162,16 +182,21 @@ class DeskFeed:
             if not watched:
                 self._seen = {}
                 return  # started again by the next subscriber
+            agents = {t.removeprefix("agent:") for t in watched}
+            started = time.perf_counter()
             try:
                 # Database reads run off the event loop, where the webhook steps run.
-                current = await run_in_threadpool(self.read)
+                current = await run_in_threadpool(self.read, agents)
             except Exception as exc:  # the database may be briefly away: try again later
                 log.warning("desk feed read failed (%s)", type(exc).__name__)
             else:
                 for agent_id in self.changes(current):
-                    self.broadcaster.publish(agent_topic(agent_id), "changed")
+                    self.broadcaster.publish(agent_topic(agent_id), current.get(agent_id))
+            # Under load a read takes longer: then look less often, so the feed never takes
+            # more than about a fifth of the process from the webhooks.
+            pause = max(self.interval, 4 * (time.perf_counter() - started))
             try:
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                await asyncio.wait_for(self._wake.wait(), pause)
             except TimeoutError:
                 pass
             self._wake.clear()

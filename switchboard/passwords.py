@@ -71,8 +71,12 @@ class PasswordError(ValueError):
     """A password that cannot be set (too short, unknown agent)."""
 
 
-def _sha(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What the session table keeps of a cookie's token (its SHA-256)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_sha = token_digest
 
 
 def _utc(dt: datetime) -> datetime:
