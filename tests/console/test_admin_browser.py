@@ -47,7 +47,7 @@ def test_an_agent_logs_out_for_holiday_and_is_back_on_the_return_date(live: Live
     form = page.get_by_test_id("agent-state")
     form.get_by_label("Årsak").select_option("holiday")
     form.get_by_label("Tilbake (dato, valgfritt)").fill(back.isoformat())
-    form.get_by_role("button", name="Logg ut av køene").click()
+    form.get_by_role("button", name="Registrer fravær").click()
     page.wait_for_url(live.url + "/desk")
     line = page.get_by_test_id("agent-state").get_by_test_id("status-line")
     line.get_by_text("Logget ut").wait_for()

@@ -127,7 +127,7 @@ def test_english_on_choice(admin: httpx.Client) -> None:
     admin.cookies.set("sb_lang", "en")
     page = admin.get("/admin/loops/lonn").text
     assert "Members in order (one per line)" in page and "Add an agent to the loop" in page
-    assert "Log out of the loops" in admin.get("/status").text
+    assert "Register absence" in admin.get("/status").text
 
 
 def test_colleagues_see_the_reason_and_return_date_on_the_desk(live: Live,
