@@ -5,10 +5,13 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -51,9 +54,10 @@ class _Handler:
 
 
 @contextmanager
-def smtp_server(*, user: str | None = None, password: str | None = None
-                ) -> Iterator[tuple[str, Mailbox]]:
-    """Run the fake; yields (SWITCHBOARD_SMTP_URL for it, its mailbox)."""
+def smtp_server(*, user: str | None = None, password: str | None = None,
+                tls: ssl.SSLContext | None = None) -> Iterator[tuple[str, Mailbox]]:
+    """Run the fake; yields (SWITCHBOARD_SMTP_URL for it, its mailbox). With `tls` (a server
+    context) it speaks implicit TLS, as smtps:// on port 465 does."""
     box = Mailbox()
 
     def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
@@ -68,6 +72,8 @@ def smtp_server(*, user: str | None = None, password: str | None = None
     if user is not None:
         # Plain-text AUTH over an unencrypted local socket: only ever in this test fake.
         kwargs = {"authenticator": authenticator, "auth_require_tls": False}
+    if tls is not None:
+        kwargs["ssl_context"] = tls
     with socket.socket() as probe:  # a free port: aiosmtpd's start-up check cannot use 0
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -75,6 +81,20 @@ def smtp_server(*, user: str | None = None, password: str | None = None
     controller.start()
     try:
         creds = f"{user}:{password}@" if user is not None else ""
-        yield f"smtp://{creds}127.0.0.1:{port}", box
+        # TLS checks the certificate's name, made for "localhost"; plain SMTP uses the address.
+        host = "localhost" if tls else "127.0.0.1"
+        yield f"{'smtps' if tls else 'smtp'}://{creds}{host}:{port}", box
     finally:
         controller.stop()
+
+
+def self_signed(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context trusting it) for "localhost", made with openssl."""
+    cert, key = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    return server, client

@@ -157,3 +157,22 @@ def test_the_background_job_sends_what_waits(settings, engine) -> None:  # type:
         asyncio.run(run_until_sent())
     (msg,) = box.to("lonn@union.example")
     assert f"{PUBLIC}/tickets/{r.json()['id']}" in Mailbox.text(msg)
+
+
+def test_smtps_speaks_tls_and_checks_the_certificate(tk: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import smtplib
+    import ssl
+
+    import pytest
+
+    from tests.fakes.smtp_server import self_signed
+
+    server_ctx, client_ctx = self_signed(tmp_path)
+    tk.create()
+    with smtp_server(user="sentral", password="hemmelig", tls=server_ctx) as (url, box):
+        assert url.startswith("smtps://sentral:hemmelig@localhost:")
+        with pytest.raises((ssl.SSLError, smtplib.SMTPException)):  # an untrusted certificate
+            SmtpSender(url, "sb@union.example").send(to="x@union.example", subject="s", body="b")
+        sender = SmtpSender(url, "sb@union.example", ssl_context=client_ctx)
+        assert send_pending(tk.engine, sender, now=tk.clock(), public_url=PUBLIC) == (1, 0)
+    assert box.logins == ["sentral"] and len(box.to("innkreving@union.example")) == 1
