@@ -113,7 +113,7 @@ def test_done_for_an_agent_without_mail_is_noted_not_lost(tk: World) -> None:
     assert got["history"][-1]["kind"] == "mail_skipped"
 
 
-def test_smtps_url_with_login(tk: World) -> None:
+def test_smtp_url_with_a_login(tk: World) -> None:
     tk.create()
     with smtp_server(user="sentral", password="hemmelig") as (url, box):
         # The fake speaks plain SMTP; smtp:// with credentials logs in before sending.
