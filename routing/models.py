@@ -49,6 +49,7 @@ class Agent(SQLModel, table=True):
     answered_today: int = 0
     token_hash: str | None = None
     access: str = Field(default="agent", max_length=16)  # agent | admin (org file)
+    cover: str | None = Field(default=None, max_length=64)  # who takes their work (org file)
 
 
 class Loop(SQLModel, table=True):

@@ -66,6 +66,7 @@ def org_config(org: OrgFile) -> dict[str, Any]:
         "menu_default": org.menu_default,
         "greeting_line": o.greeting_line.model_dump(),
         "working_days": org.organisation.working_days.model_dump(),
+        "tickets": org.tickets.model_dump(),
     }
 
 
@@ -142,6 +143,7 @@ def _apply_agents(session: Session, org: OrgFile, report: ApplyReport) -> None:
             "position": position,
             "active": True,
             "access": spec.access,
+            "cover": spec.cover,
         })
         changed = _state(row, spec, is_new) or changed
         if is_new:

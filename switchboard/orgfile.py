@@ -195,6 +195,10 @@ def cross_check(org: OrgFile) -> list[tuple[Loc, str]]:
     for i, j in _duplicates(numbers):
         out.append((("numbers", i, "number"), f'duplicate number (also numbers[{j}])'))
     known_agents, known_loops = set(agents), set(loops)
+    for i, a in enumerate(org.agents):
+        if a.cover is not None and (a.cover not in known_agents or a.cover == a.id):
+            out.append((("agents", i, "cover"), f'agent "{a.cover}" does not exist'
+                        if a.cover != a.id else "an agent cannot be their own cover"))
     for i, n in enumerate(org.numbers):
         if n.agent is not None and n.agent not in known_agents:
             out.append((("numbers", i, "agent"), f'agent "{n.agent}" does not exist'))

@@ -331,6 +331,7 @@ class Agent(Strict):
     routing_stop: bool = False
     calendar: Calendar | None = None
     access: Literal["agent", "admin"] = "agent"  # admin: may use /admin (docs/desk.md)
+    cover: Id | None = None  # who takes their open work when they log out (docs/tickets.md)
 
     @model_validator(mode="after")
     def _reason_needs_logout(self) -> Agent:
@@ -389,6 +390,14 @@ class Department(Strict):
         return value
 
 
+class Tickets(Strict):
+    """The ticket rules' numbers (docs/tickets.md): handover, callbacks, retention."""
+
+    handover_confirm_hours: int = Field(default=24, ge=1, le=24 * 30)
+    callback_max_attempts: int = Field(default=3, ge=1, le=20)
+    retention_days: int = Field(default=30, ge=1, le=3650)
+
+
 Prompts = dict[Literal["nb", "en"], dict[Id, Text]]
 
 
@@ -407,6 +416,7 @@ class OrgFile(Strict):
     agents: list[Agent]
     loops: Annotated[list[Loop], Field(min_length=1)]
     departments: list[Department] = []
+    tickets: Tickets = Tickets()
 
     @model_validator(mode="after")
     def _default_menu_entry(self) -> OrgFile:

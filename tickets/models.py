@@ -65,6 +65,11 @@ class Ticket(SQLModel, table=True):
     version: int = 1
     created_by: str | None = Field(default=None, max_length=64)
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Callbacks (tickets.claims): unanswered attempts, the last one, and how it ended.
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=32)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # tickets.retention
 
 
 class TicketEvent(SQLModel, table=True):
@@ -96,3 +101,23 @@ class OutboxMail(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)
     last_error: str | None = None  # the error's class and SMTP code, never the message's text
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Handover(SQLModel, table=True):
+    """An absence handover note: what moved from an agent to their cover (tickets.handover).
+
+    `to_agent` None: back to the departments' unassigned lists. `items`: [{"id", "kind"}, …],
+    each with "returned_at" once taken back.
+    """
+
+    __tablename__ = "handover"
+    __table_args__ = (Index("ix_handover_to", "to_agent", "confirmed_at"),
+                      Index("ix_handover_from", "from_agent", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    from_agent: str = Field(max_length=64)
+    to_agent: str | None = Field(default=None, max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, max_length=32)
+    items: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

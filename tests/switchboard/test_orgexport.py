@@ -59,6 +59,7 @@ agents:
     routing_stop: true
     calendar: {source: ics, url: "https://cal.example/anne.ics"}
     access: admin
+    cover: bo
   - id: bo
     name: Bo B
     phone: "+4790000002"
