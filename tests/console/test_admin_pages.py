@@ -142,3 +142,20 @@ def test_colleagues_see_the_reason_and_return_date_on_the_desk(live: Live,
     assert row is not None and "Ferie" in row.group(0) and "2099-01-04" in row.group(0)
     row = re.search(r'<tr data-agent="per">.*?</tr>', admin.get("/desk/colleagues").text, re.S)
     assert row is not None and "Opplæring" in row.group(0)
+
+
+def test_the_outbox_page_lists_waiting_mail(live: Live, admin: httpx.Client) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from tickets.models import OutboxMail
+
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    with live.engine.begin() as conn:
+        conn.execute(insert(OutboxMail.__table__).values(  # type: ignore[attr-defined]
+            to_addr="innkreving@example.org", subject="Ny sak #7", body="Se saken.",
+            created_at=now, attempts=2, next_attempt_at=now, last_error="SMTPConnectError"))
+    page = admin.get("/admin/outbox").text
+    assert 'data-testid="outbox-table"' in page
+    assert "Ny sak #7" in page and "SMTPConnectError" in page and "2026-11-25T09:00" in page
