@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from starlette.responses import Response
@@ -142,6 +143,16 @@ def valid_kid(ctx: Ctx, raw: str) -> None:
 def form_dict(form: Any) -> dict[str, str]:
     """A submitted form as plain strings (the CSRF token left out)."""
     return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+def plain_post(request: Request) -> bool:
+    """A form posted without HTMX (scripts off): it gets the desk again, not a fragment."""
+    return request.headers.get("HX-Request") != "true"
+
+
+def back_to(path: str) -> Response:
+    """See-other to a page (the fallback answer to a plain form post)."""
+    return RedirectResponse(path, status_code=303)
 
 
 def errors_response(request: Request, form_id: str, fields: Sequence[str],

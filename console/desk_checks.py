@@ -18,10 +18,12 @@ from console.desk_callctx import (
     FieldErrors,
     PanelDeps,
     agent_call,
+    back_to,
     errors_response,
     form_dict,
     national_id,
     parse,
+    plain_post,
 )
 from console.desk_identity import identity_panel
 from console.i18n import translate
@@ -88,7 +90,11 @@ def build_router(*, deps: PanelDeps, auth: Authenticator) -> APIRouter:
                 try:
                     out = op(ctx, deps, data)
                 except FieldErrors as exc:
+                    if plain_post(request):
+                        return back_to("/desk")
                     return errors_response(request, f"dc-{kind}", fields, exc.errors)
+                if plain_post(request):
+                    return back_to("/desk")
                 if out.refusal:
                     result = {"kind": "failed", "key": f"id.reason.{out.refusal['reason']}",
                               "values": {}}

@@ -22,11 +22,13 @@ from console.desk_callctx import (
     FieldErrors,
     PanelDeps,
     agent_call,
+    back_to,
     errors_response,
     factor_step,
     form_dict,
     national_id,
     parse,
+    plain_post,
     valid_kid,
 )
 from console.web import render
@@ -205,7 +207,11 @@ def build_router(*, deps: PanelDeps, auth: Authenticator) -> APIRouter:
                 try:
                     out = factor_step(ctx, factor, lambda c: op(c, deps, data))
                 except FieldErrors as exc:
+                    if plain_post(request):
+                        return back_to("/desk")
                     return errors_response(request, form_id, fields, exc.errors)
+                if plain_post(request):
+                    return back_to("/desk")
                 return identity_panel(request, ctx, out, result_of(out, ok_key), mode=mode)
 
         return await run_in_threadpool(run)

@@ -12,7 +12,15 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from console.desk_callctx import FieldErrors, PanelDeps, agent_call, errors_response, parse
+from console.desk_callctx import (
+    FieldErrors,
+    PanelDeps,
+    agent_call,
+    back_to,
+    errors_response,
+    parse,
+    plain_post,
+)
 from console.i18n import translate
 from console.web import lang_of, render
 from identity.models import Member
@@ -92,12 +100,18 @@ def build_router(*, deps: PanelDeps, tickets: TicketContext, auth: Authenticator
                     department = next((d for d in departments(conn)
                                        if d["id"] == ticket["department_id"]), None)
             except FieldErrors as exc:
+                if plain_post(request):
+                    return back_to("/desk")
                 errors = exc.errors | ({"department": "err.department"}
                                        if "department" in exc.errors else {})
                 return errors_response(request, FORM_ID, FIELDS, errors)
             except service.TicketError as exc:
+                if plain_post(request):
+                    return back_to("/desk")
                 return errors_response(request, FORM_ID, FIELDS,
                                        {exc.field: _error_key(exc.field, exc.message)})
+            if plain_post(request):
+                return back_to(f"/tickets/{ticket['id']}")
             created = {"id": ticket["id"],
                        "department": department["name"] if department else body.department}
             return render(request, "desk_ticket.html", {"sid": call_sid, "created": created,
