@@ -23,6 +23,7 @@ from switchboard.auth import Authenticator, Principal
 
 register({
     "nb": {
+        "nav.reports": "Rapporter",
         "rep.title": "Rapporter", "rep.period": "Periode", "rep.date": "Dato",
         "rep.show": "Vis rapport", "rep.csv": "Last ned som CSV",
         "rep.day": "Dag", "rep.week": "Uke", "rep.month": "Måned",
@@ -38,6 +39,7 @@ register({
         "rep.hours": "{hours} timer (sommertid/vintertid)",
     },
     "en": {
+        "nav.reports": "Reports",
         "rep.title": "Reports", "rep.period": "Period", "rep.date": "Date",
         "rep.show": "Show report", "rep.csv": "Download as CSV",
         "rep.day": "Day", "rep.week": "Week", "rep.month": "Month",

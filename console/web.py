@@ -29,7 +29,8 @@ YEAR = 365 * 24 * 3600
 
 # The nav's entries: (path, key in i18n, admins only).
 NAV = (("/desk", "nav.desk", False), ("/tickets", "nav.tickets", False),
-       ("/wallboard", "nav.wallboard", False), ("/admin", "nav.admin", True))
+       ("/wallboard", "nav.wallboard", False), ("/reports", "nav.reports", False),
+       ("/admin", "nav.admin", True))
 
 
 def lang_of(request: Request) -> str:
