@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from switchboard.auth import Authenticator, Principal
 from switchboard.settings import Settings
-from tickets import service
+from tickets import claims, service
 from tickets.departments import department_row, departments, work_calendar
 from tickets.mail import MailSender
 from tickets.models import STATUSES
@@ -138,6 +138,39 @@ def build_router(ctx: TicketContext, auth: Authenticator) -> APIRouter:
             return JSONResponse({"detail": "the ticket has changed since you read it",
                                  "current": current}, status_code=412,
                                 headers=_etag(exc.current))
+        return JSONResponse(out, headers=_etag(ticket))
+
+    # Claims and callback outcomes (tickets.claims): 409 when someone else has the ticket.
+    @router.post("/{ticket_id}/claim", summary="Take an open, unowned ticket; 409 if taken")
+    def claim(ticket_id: int, p: Principal = Depends(auth.any_user)) -> JSONResponse:
+        return _claims_call(ticket_id, p, lambda conn, now: claims.claim(
+            conn, ticket_id=ticket_id, agent_id=p.agent_id or "", now=now))
+
+    @router.post("/{ticket_id}/callback-outcome",
+                 summary="Close a callback: reached, no_answer (counted) or wrong_number")
+    def outcome(ticket_id: int, body: dict[str, Any] = Body(...),
+                p: Principal = Depends(auth.any_user)) -> JSONResponse:
+        return _claims_call(ticket_id, p, lambda conn, now: claims.record_outcome(
+            conn, ticket_id=ticket_id, agent_id=p.agent_id or "",
+            outcome=str(body.get("outcome")), now=now, public_url=ctx.public_url))
+
+    def _claims_call(ticket_id: int, p: Principal, act: Any) -> JSONResponse:
+        if p.kind != "agent" or not p.agent_id:
+            return JSONResponse({"detail": "only an agent can claim or call back"},
+                                status_code=403)
+        now = ctx.clock()
+        try:
+            with ctx.engine.begin() as conn:
+                ticket = act(conn, now)
+                out = service.public(ticket, now=now, conn=conn)
+        except service.TicketNotFound:
+            return JSONResponse({"detail": "no such ticket"}, status_code=404)
+        except service.TicketError as exc:
+            return field_error(exc.field, exc.message)
+        except claims.ClaimTaken as exc:
+            return JSONResponse({"detail": "someone else has this ticket, or it is closed",
+                                 "owner": exc.ticket["owner"],
+                                 "status": exc.ticket["status"]}, status_code=409)
         return JSONResponse(out, headers=_etag(ticket))
 
     return router
