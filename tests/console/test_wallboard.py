@@ -110,3 +110,21 @@ def _csrf(html: str) -> str:
     from tests.console.conftest import csrf_from
 
     return csrf_from(html)
+
+
+def test_the_wallboard_says_why_agents_cannot_take_calls(live: Live,
+                                                         http: httpx.Client) -> None:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    for agent, state in (("per", {"logged_in": False, "logout_reason": "holiday",
+                                  "back_on": "2099-01-04"}),
+                         ("ole.hansen", {"routing_stop": True, "stop_reason": "Kurs i dag"})):
+        r = http.post(f"/api/agents/{agent}/state", json=state, headers=admin)
+        assert r.status_code == 200, r.text
+    loops = http.get("/api/stats/loops", headers=admin).json()
+    lonn = next(lp for lp in loops if lp["id"] == "lonn")
+    assert lonn["offerable"] == 1
+    assert lonn["not_offerable"] == {"logged_out": 1, "routing_stop": 1}
+    http_login(http, "janet")
+    part = http.get("/wallboard/live").text
+    assert "Per Berg</span> (Logget ut: ferie, tilbake 04.01)" in part
+    assert "Ole Hansen</span> (Rutingstopp: Kurs i dag)" in part
