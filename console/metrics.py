@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import Histogram
@@ -29,14 +29,15 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from calendar_sync.models import CalendarSource
-from console.stats import outcome, time_in_line, utc
-from console.stats_load import load_calls, load_waiting, loop_confs
+from console.stats import CallRec, outcome, time_in_line, utc
+from console.stats_load import CALL, load_calls, load_waiting, loop_confs
 from ivr.context import FlowContext
 from routing.state import ON_CALL_CAP
 from switchboard.logs import CALL_SID, REQUEST_ID, new_request_id
 
 LINE_BUCKETS = (5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 WEBHOOK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+READ_WINDOW = timedelta(days=7)
 SLACK = timedelta(seconds=120)  # a call whose end commits late is still read on the next scrape
 SOURCE = CalendarSource.__table__  # type: ignore[attr-defined]
 
@@ -95,11 +96,8 @@ class CallCollector(Collector):
 
     def _read_calls(self, now: datetime) -> None:
         """Count the calls that ended since the last scrape (all of them the first time)."""
-        start = (self._since - ON_CALL_CAP) if self._since else datetime(1970, 1, 1, tzinfo=UTC)
-        with self.ctx.engine.connect() as conn:
-            calls = load_calls(conn, start, now + timedelta(days=1))
         newest = self._since
-        for call in calls:
+        for call in self._new_calls(now):
             if call.ended_at is None or call.call_sid in self._seen:
                 continue
             if self._since is not None and call.ended_at < self._since:
@@ -120,6 +118,22 @@ class CallCollector(Collector):
         if newest is not None:
             self._since = newest - SLACK
             self._seen = {s: at for s, at in self._seen.items() if at >= self._since}
+
+    def _new_calls(self, now: datetime) -> Iterator[CallRec]:
+        """The calls that may have ended since the last scrape, a week of starts at a time
+        (the first scrape reads the whole history, in bounded pieces)."""
+        end = now + timedelta(days=1)
+        with self.ctx.engine.connect() as conn:
+            if self._since is not None:
+                start = self._since - ON_CALL_CAP
+            else:
+                first = conn.execute(select(func.min(CALL.c.started_at))).scalar()
+                if first is None:
+                    return
+                start = utc(first)  # type: ignore[assignment]
+            while start < end:
+                yield from load_calls(conn, start, min(start + READ_WINDOW, end))
+                start += READ_WINDOW
 
     def collect(self) -> Iterator[Metric]:
         """The metrics, read now."""

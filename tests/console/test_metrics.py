@@ -109,3 +109,16 @@ def test_readyz(settings: Settings, engine: Engine, tmp_path: Path) -> None:
 
     r = TestClient(app).get("/readyz")
     assert r.status_code == 503 and r.json()["database"].startswith("unavailable")
+
+
+def test_a_new_process_counts_the_whole_history(settings: Settings, engine: Engine) -> None:
+    tw = make_app(settings, engine, SMALL_ORG)
+    for _ in range(2):
+        sid = new_sid()
+        press(tw, sid, "1")
+        tw.clock.advance(15)
+        status(tw, sid)
+        tw.clock.advance(20 * 24 * 3600)  # the two calls are weeks apart
+    later = make_app(settings, engine, SMALL_ORG, clock=tw.clock)  # a restarted server
+    m = scrape(later)
+    assert calls(m, "ko", "abandoned") == 2 and line(m, "ko", "sum") == 30.0
