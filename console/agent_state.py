@@ -29,6 +29,7 @@ from routing.hours import OpeningHours
 from routing.models import Agent
 from routing.snapshot import SnapshotCache
 from switchboard.auth import Authenticator, Principal
+from tickets import handover
 
 AGENT = Agent.__table__  # type: ignore[attr-defined]
 REASONS = ("holiday", "leave", "sick", "training", "other")
@@ -46,6 +47,9 @@ class StateChange(BaseModel):
     back_on: date | None = None
     routing_stop: bool | None = None
     stop_reason: str | None = Field(default=None, max_length=200)
+    # Who takes the agent's open tickets at this logout (else the org file's cover):
+    # tickets.handover, docs/tickets.md#absence-handover.
+    cover: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class StateError(Exception):
@@ -117,10 +121,20 @@ def change_state(engine: Engine, *, agent_id: str, change: StateChange, who: str
         if current is None:
             raise KeyError(agent_id)
         new = next_state(current, change, today=today)
+        logging_out = current["logged_in"] and not new["logged_in"]
+        if change.cover is not None and not logging_out:
+            raise StateError("cover", "a cover is chosen when logging out")
+        try:
+            handover.check_cover(conn, agent_id, change.cover)
+        except handover.HandoverError as exc:
+            raise StateError(exc.field, exc.message) from None
         if new != current:
             _write(conn, agent_id, new)
             record(conn, who=who, kind="agent_state", object_id=agent_id, action="state",
                    before=current, after=new, at=now)
+        if logging_out:  # the open work goes to the cover in this same transaction
+            handover.hand_over(conn, agent_id=agent_id, cover=change.cover,
+                               reason=new["logout_reason"], now=now)
     return new
 
 

@@ -29,7 +29,8 @@ from switchboard.auth import Authenticator, Principal
 AGENT = Agent.__table__  # type: ignore[attr-defined]
 OPS = {
     "log_out": lambda f: {"logged_in": False, "logout_reason": f.get("logout_reason") or "other",
-                          **({"back_on": f["back_on"]} if f.get("back_on") else {})},
+                          **({"back_on": f["back_on"]} if f.get("back_on") else {}),
+                          **({"cover": f["cover"]} if f.get("cover") else {})},
     "log_in": lambda f: {"logged_in": True},
     "set_stop": lambda f: {"routing_stop": True,
                            **({"stop_reason": f["stop_reason"]} if f.get("stop_reason") else {})},
@@ -49,10 +50,16 @@ def state_form(engine: Engine, agent_id: str, *, admin: bool, next: str,
     with engine.connect() as conn:
         state = read_state(conn, agent_id)
         name = conn.execute(select(AGENT.c.name).where(AGENT.c.id == agent_id)).scalar()
+        # The logout form's cover choice (tickets.handover): the other agents, file cover first.
+        cover = conn.execute(select(AGENT.c.cover).where(AGENT.c.id == agent_id)).scalar()
+        others = [(r.id, r.name) for r in conn.execute(
+            select(AGENT.c.id, AGENT.c.name).where(AGENT.c.active.is_(True),
+                                                   AGENT.c.id != agent_id)
+            .order_by(AGENT.c.position, AGENT.c.id))]
     if state is None:
         return None
     return {"agent_id": agent_id, "name": name or agent_id, "state": state, "admin": admin,
-            "next": next, "error": error}
+            "next": next, "error": error, "cover": cover, "colleagues": others}
 
 
 def build_router(*, engine: Engine, cache: SnapshotCache, clock: Callable[[], datetime],

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 from console.tickets_pages import build_router as build_pages
 from switchboard.auth import Authenticator
 from switchboard.settings import Settings
+from tickets.handover import handover_job
+from tickets.handover_pages import build_router as build_handover_pages
 from tickets.mail import MailSender, SmtpSender, outbox_worker
 from tickets.router import TicketContext, build_departments_router, build_router
 
@@ -40,4 +42,7 @@ def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authentic
     app.include_router(build_pages(ctx, auth))
     jobs.append(lambda: outbox_worker(engine, ctx.sender, lambda: ctx.clock(),
                                       public_url=ctx.public_url))
+    # Absence handover: the desk panel, /api/handovers, and escalation of unconfirmed ones.
+    app.include_router(build_handover_pages(ctx, auth))
+    jobs.append(handover_job(engine, lambda: ctx.clock()))
     return ctx
