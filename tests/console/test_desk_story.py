@@ -331,3 +331,24 @@ def test_failed_verification_shows_one_generic_message_and_no_member_data(
             assert member_data not in html
     hold.done.set()
     assert call.join() == "connected"
+
+
+def test_a_ticket_typed_during_the_call_survives_the_caller_hanging_up(
+        live: Live, page: Any) -> None:
+    add_departments(live)
+    login(page, live, "may.tove")
+    hold = Hold()
+    call = live.call(press="1", from_="+4799887766", answer="may.tove", talk=120,
+                     sleep=hold.sleep)
+    expect(page.get_by_test_id("screen-pop")).to_contain_text("I samtale")
+    ticket = page.get_by_test_id("ticket-form")
+    ticket.get_by_label("Avdeling").select_option(label="Medlemsservice")
+    ticket.get_by_label("Melding").fill("Vil melde seg inn, ringer tilbake i morgen.")
+    hold.done.set()  # the caller hangs up while the agent writes
+    assert call.join() == "connected"
+    expect(page.get_by_text("Samtalen er avsluttet.")).to_be_visible()
+    expect(page.get_by_test_id("screen-pop")).to_have_count(0)
+    expect(ticket.get_by_label("Melding")).to_have_value(
+        "Vil melde seg inn, ringer tilbake i morgen.")
+    ticket.get_by_role("button", name="Send saken").click()
+    expect(page.get_by_test_id("ticket-created")).to_contain_text("er sendt til Medlemsservice")
