@@ -38,7 +38,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(job()) for job in jobs]
+        tasks: list[asyncio.Future[None]] = [asyncio.ensure_future(job()) for job in jobs]
         yield
         for task in tasks:
             task.cancel()
