@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,19 +223,19 @@ def live_settings(tmp: Path, url: str) -> Settings:
     )
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    """The real app on a free port, with the org above applied and passwords set."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = live_settings(tmp_path, url)
-    engine = make_engine(settings.database_url)
+def prepare(engine: Engine) -> None:
+    """Migrate, apply the org file above and give every agent PASSWORD."""
     migrate(engine)
     now = datetime.now(UTC)
     apply_org(engine, parse_org_text(ORG, "console-test.yaml", default_timezone="Europe/Oslo"),
               now=now)
     for agent in AGENTS:
         set_password(engine, agent, PASSWORD, now=now)
+
+
+@contextmanager
+def serving(settings: Settings, engine: Engine, port: int) -> Iterator[Live]:
+    """The real app (`create_app`) under uvicorn in a thread on 127.0.0.1:port."""
     app = create_app(settings, engine)
     # Server-sent events keep connections open: give them a second at shut-down, not forever.
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
@@ -247,12 +248,25 @@ def live(tmp_path: Path) -> Iterator[Live]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the live test server did not start")
         time.sleep(0.02)
-    live = Live(url=url, engine=engine, settings=settings, app=app)
-    yield live
-    for handle in live.calls:
-        handle.thread.join(30)
-    server.should_exit = True
-    thread.join(15)
+    live = Live(url=f"http://127.0.0.1:{port}", engine=engine, settings=settings, app=app)
+    try:
+        yield live
+    finally:
+        for handle in live.calls:
+            handle.thread.join(30)
+        server.should_exit = True
+        thread.join(15)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """The real app on a free port, with the org above applied and passwords set."""
+    port = free_port()
+    settings = live_settings(tmp_path, f"http://127.0.0.1:{port}")
+    engine = make_engine(settings.database_url)
+    prepare(engine)
+    with serving(settings, engine, port) as running:
+        yield running
     engine.dispose()
 
 
