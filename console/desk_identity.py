@@ -90,8 +90,9 @@ def _invoice_id(ctx: Ctx, deps: PanelDeps, data: dict[str, str]) -> Outcome:
 
 
 def _invoice_birth(ctx: Ctx, deps: PanelDeps, data: dict[str, str]) -> Outcome:
-    body = parse(s.BirthDateBody, {"membership_number": "0",
-                                   "birth_date": data.get("birth_date", "")})
+    body = parse(s.PayerFactorsBody, {"birth_date": data.get("birth_date") or None})
+    if body.birth_date is None:
+        raise FieldErrors({"birth_date": "err.required"})
     return verify.invoice_verify(ctx, national_id=None, birth_date=body.birth_date)
 
 

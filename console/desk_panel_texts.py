@@ -136,9 +136,8 @@ register({
         "dc.national_id_needs_correction": "Fødselsnummeret i registeret er feil eller "
                                            "mangler. «Kan jeg få fødselsnummeret ditt?»",
         "dc.national_id_possible_placeholder": "Fødselsnummeret i registeret kan være et "
-                                               "plassholdernummer. «Stemmer det at "
-                                               "fødselsnummeret ditt ender på ...?» (les fra "
-                                               "medlemmets papirer, ikke herfra)",
+                                               "plassholdernummer. «Kan du bekrefte "
+                                               "fødselsnummeret ditt?»",
         "dc.new_national_id": "Riktig fødselsnummer (11 siffer)",
         "dc.save_national_id": "Lagre fødselsnummeret",
         "dc.confirm_national_id": "Medlemmet bekrefter nummeret",
@@ -334,7 +333,8 @@ register({
         "dc.national_id_needs_correction": "The register's national ID is wrong or missing. "
                                            "“May I have your national ID number?”",
         "dc.national_id_possible_placeholder": "The register's national ID may be a "
-                                               "placeholder. Ask the member to confirm it.",
+                                               "placeholder. “Could you confirm your national "
+                                               "ID number?”",
         "dc.new_national_id": "The right national ID number (11 digits)",
         "dc.save_national_id": "Save the national ID",
         "dc.confirm_national_id": "The member confirms the number",

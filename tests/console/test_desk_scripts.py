@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from stdnum import luhn
 from stdnum.no import fodselsnummer
 
+from identity import fnr
 from tests.console.conftest import Live
 from tests.console.desk_panel_helpers import add_departments, import_register, signed_in
 from tests.console.test_desk_panel import answered, post, result_of
@@ -143,3 +146,57 @@ def test_after_the_call_no_factor_is_taken_but_a_ticket_is(live: Live, may) -> N
     made = post(client, csrf, f"{base}/ticket", department="medlem", category="Etterarbeid",
                 text="Innringer la på før vi var ferdige.", follow_up="caller_calls").text
     assert "er sendt til Medlemsservice" in made
+
+
+def test_invoice_for_a_member_whose_id_needs_correction_uses_the_birth_date(live: Live,
+                                                                           may) -> None:
+    client, csrf = may
+    call = answered(live, "may.tove", press="1", from_="+4799887766")
+    base = f"/desk/call/{call.sid}"
+    post(client, csrf, f"{base}/identity/start", script="invoice")
+    body = "1000030000042"  # Ingrid's membership number first, as the org's KID rule says
+    post(client, csrf, f"{base}/identity/kid", kid=body + luhn.calc_check_digit(body))
+    post(client, csrf, f"{base}/identity/name", name="Ingrid Eksempelsen")
+    post(client, csrf, f"{base}/identity/confirm", matches="true")
+    empty = post(client, csrf, f"{base}/identity/invoice-birth", birth_date="")
+    assert re.search(r'id="id-invoice-birth-birth_date-err"[^>]*>Fyll ut feltet.<', empty.text)
+    done = post(client, csrf, f"{base}/identity/invoice-birth", birth_date="1978-02-01").text
+    assert result_of(done) == "Verifisert: betaler faktura på vegne av medlemmet"
+    assert "Ingrid Eksempelsen" in done and "Skisseveien" not in done
+    call.hang_up()
+
+
+def placeholder_id() -> str:
+    """A number with a placeholder suffix that still passes the checksum (a possible
+    placeholder: the member is asked to confirm it)."""
+    for year in range(60, 99):
+        for day in range(1, 29):
+            number = f"{day:02d}03{year:02d}00100"
+            if fnr.checksum_ok(number):
+                return number
+    raise AssertionError("no such number")
+
+
+def test_a_possible_placeholder_id_is_confirmed_by_the_member(live: Live, may,
+                                                              tmp_path: Path) -> None:
+    client, csrf = may
+    number = placeholder_id()
+    register = tmp_path / "members.csv"
+    register.write_text(
+        "membership_number;name;national_id;birth_date;phone;email;address;postal_code;city;"
+        "returned_mail;branch;status\n"
+        f"200001;Tora Plassholder;{number};;+4791000099;tora@example.org;Vei 1;0150;Oslo;nei;"
+        "Avd. 1 Oslo;active\n", encoding="utf-8")
+    import_register(live, register)
+    call = answered(live, "may.tove", press="1", from_="+4791000099")
+    base = f"/desk/call/{call.sid}"
+    post(client, csrf, f"{base}/identity/start", script="member")
+    html = post(client, csrf, f"{base}/identity/member", membership_number="200001",
+                national_id=number).text
+    assert "kan være et plassholdernummer" in html and number not in html
+    confirmed = post(client, csrf, f"{base}/fix/national-id-confirm").text
+    assert result_of(confirmed) == "Lagret: fødselsnummer."
+    assert "plassholdernummer" not in confirmed
+    again = post(client, csrf, f"{base}/fix/national-id-confirm").text
+    assert result_of(again) == "Fødselsnummeret i registeret trenger ingen retting."
+    call.hang_up()
