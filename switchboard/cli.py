@@ -243,6 +243,39 @@ def agents_token(agent_id: str) -> None:
     typer.echo(token)
 
 
+@app.command("purge")
+def purge_verb(
+    days: int | None = typer.Option(None, "--days", min=1, metavar="N",
+                                    help="purge what is older than N days (default: the org "
+                                         "file's tickets.retention_days, else 30)"),
+) -> None:
+    """Purge the personal details of done tickets and old call records (docs/tickets.md).
+
+    Text, notes, recording links, caller numbers and member links go; dates, department,
+    outcome and times stay for the statistics. Audited by counts; running it again purges
+    nothing more. The server does the same once a day.
+    """
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tickets.retention import purge
+
+    settings = _settings()
+    try:
+        engine = _engine(settings)
+        counts = purge(engine, now=datetime.now(UTC), days=days, who="cli")
+        engine.dispose()
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: cannot use the database ({type(exc).__name__})", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"purged what is older than {counts['days']} days (before {counts['cutoff']}): "
+               f"{counts['tickets']} tickets, {counts['notes']} notes, {counts['mails']} "
+               f"mails, {counts['promises']} promises, {counts['calls']} calls, "
+               f"{counts['call_identities']} identity states, {counts['caller_hashes']} "
+               "caller hashes")
+
+
 # What each verb's exit codes mean, closing its --help (docs/cli.md). Keep this after every
 # verb: plain_help walks the verbs registered so far.
 VERB_EXIT_CODES = {
@@ -254,6 +287,8 @@ VERB_EXIT_CODES = {
             "TwiML, TWILIO_AUTH_TOKEN is not set, or --press, --dial-status or --talk has a "
             "value Twilio would not send.",
     "presence": "0 printed; 1 the database cannot be read.",
+    "purge": "0 purged (or nothing was old enough); 1 the database cannot be used; 2 --days "
+             "is not a number of 1 or more.",
     "org apply": "0 applied (warnings, such as a calendar file that does not exist, do not "
                  "fail it); 1 the file was refused or the database refused the change: "
                  "nothing was applied.",

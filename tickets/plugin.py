@@ -14,6 +14,7 @@ from switchboard.settings import Settings
 from tickets.handover import handover_job
 from tickets.handover_pages import build_router as build_handover_pages
 from tickets.mail import MailSender, SmtpSender, outbox_worker
+from tickets.retention import retention_job
 from tickets.router import TicketContext, build_departments_router, build_router
 
 
@@ -45,4 +46,6 @@ def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authentic
     # Absence handover: the desk panel, /api/handovers, and escalation of unconfirmed ones.
     app.include_router(build_handover_pages(ctx, auth))
     jobs.append(handover_job(engine, lambda: ctx.clock()))
+    # Retention: the personal details of old work are purged once a day (tickets.retention).
+    jobs.append(retention_job(engine, lambda: ctx.clock()))
     return ctx
