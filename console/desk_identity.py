@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -36,6 +37,10 @@ from identity import case, checks, register, service, verify
 from identity import schemas as s
 from identity.service import Ctx, Outcome
 from switchboard.auth import Authenticator, Principal
+from tickets.models import Department, Ticket
+
+TICKET = Ticket.__table__  # type: ignore[attr-defined]
+DEPARTMENT = Department.__table__  # type: ignore[attr-defined]
 
 Op = Callable[[Ctx, PanelDeps, dict[str, str]], Outcome]
 
@@ -169,7 +174,22 @@ def panel_context(ctx: Ctx, out: Outcome | None = None) -> dict[str, Any]:
             extra["phone_count"] = len(register.phones_of(ctx.session, member_id))
             extra["member_on_call"] = service.self_member_id(
                 ctx.session, ctx.call.call_sid) == member_id
+    member = view.get("member")
+    if member and member.get("view") == "member":
+        extra["open_tickets"] = open_tickets(ctx, member["member_id"])
     return {"view": view, "sid": ctx.call.call_sid, "x": extra}
+
+
+def open_tickets(ctx: Ctx, member_id: int) -> list[dict[str, Any]]:
+    """The member's tickets not done yet: member data, so shown only once the member themself
+    is verified or known (never to an on-behalf caller's errand)."""
+    rows = ctx.session.execute(
+        select(TICKET.c.id, TICKET.c.category, TICKET.c.status, DEPARTMENT.c.name)
+        .select_from(TICKET.outerjoin(DEPARTMENT, DEPARTMENT.c.id == TICKET.c.department_id))
+        .where(TICKET.c.member_id == member_id, TICKET.c.status != "done")
+        .order_by(TICKET.c.due_at, TICKET.c.id).limit(20)).all()
+    return [{"id": r.id, "category": r.category, "status": r.status, "department": r.name}
+            for r in rows]
 
 
 def identity_panel(request: Request, ctx: Ctx, out: Outcome | None = None,

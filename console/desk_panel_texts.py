@@ -117,6 +117,8 @@ register({
         "id.member.email": "E-post",
         "id.member.address": "Adresse",
         "id.member.none": "(ingen)",
+        "id.member.open_tickets": "Medlemmets åpne saker",
+        "id.member.no_tickets": "Ingen åpne saker.",
         # data checks
         "dc.title": "Sjekk medlemmets opplysninger",
         "dc.all_good": "Alt ser riktig ut.",
@@ -317,6 +319,8 @@ register({
         "id.member.email": "E-mail",
         "id.member.address": "Address",
         "id.member.none": "(none)",
+        "id.member.open_tickets": "The member's open tickets",
+        "id.member.no_tickets": "No open tickets.",
         "dc.title": "Check the member's details",
         "dc.all_good": "Everything looks right.",
         "dc.phone_differs": "The calling number is not registered for the member.",

@@ -144,7 +144,8 @@ def test_invoice_script_shows_the_registered_name_only_after_the_name_said(world
     assert result_of(done) == "Verifisert: betaler faktura på vegne av medlemmet"
     assert "Du kan snakke om fakturaen" in done
     # The errand's view: no contact details, no data checks, no national ID even masked.
-    for private in ("Demoveien", "kari.provesen@", "148378", "data-checks", "+47 91"):
+    for private in ("Demoveien", "kari.provesen@", "148378", "data-checks", "member-tickets",
+                    "+47 91"):
         assert private not in done
     call.hang_up()
 
@@ -213,6 +214,9 @@ def test_ticket_form_names_the_bad_fields_and_links_the_verified_member(world: L
     ticket = api.get("ticket", api)
     assert ticket["department"] == "medlem" and ticket["confirm_to_agent"] is True
     assert ticket["verification_level"] == "known_by_agent" and ticket["member_id"]
+    panel = may.get(f"{base}/identity").text  # the member's open tickets, now verified
+    listed = re.search(r'data-testid="member-tickets".*?</section>', panel, re.S)
+    assert listed and f'href="/tickets/{ticket_id.group(1)}"' in listed.group(0)
     record = may.get(f"/calls/{call.sid}").text
     assert f'href="/tickets/{ticket_id.group(1)}"' in record
     assert re.search(r'data-testid="record-menu">1<', record)
