@@ -25,7 +25,7 @@ from console.web import lang_of, render
 from identity.models import Member
 from routing.models import Agent
 from switchboard.auth import Authenticator, Principal
-from tickets import service
+from tickets import daily, promises, service
 from tickets.departments import department_of_agent, departments, work_calendar
 from tickets.models import STATUSES
 from tickets.router import TicketContext
@@ -158,6 +158,9 @@ def list_view(ctx: TicketContext, user: Principal, *, department: str | None, st
         cal = work_calendar(conn)
         tickets = [_row(t, now=now, cal=cal, lang=lang) for t in rows]
         agents = _agents(conn)
+    if department:  # someone looked at this department's list (the wallboard's flag)
+        with ctx.engine.begin() as conn:
+            daily.record_view(conn, department_id=department, agent_id=user.agent_id, now=now)
     return {"departments": depts, "department": department, "status": status, "owner": owner,
             "tickets": tickets, "agents": agents, "statuses": STATUSES,
             "dept_names": {d["id"]: d["name"] for d in depts}}
@@ -182,8 +185,15 @@ def ticket_view(ctx: TicketContext, ticket_id: int, *, lang: str) -> dict[str, A
         row = _row(ticket, now=now, cal=cal, lang=lang)
         agents = _agents(conn)
         dept_names = {d["id"]: d["name"] for d in departments(conn)}
+        # Promises (tickets.promises): each with its local date; the newest counts.
+        made = [{**p, "by_local": _aware(p["promised_by"]).astimezone(cal.zone),  # type: ignore[union-attr]
+                 "by_label": _due_label(_aware(p["promised_by"]), cal.zone, lang)}  # type: ignore[arg-type]
+                for p in promises.for_ticket(conn, ticket_id)]
+        row["escalated_local"] = (_aware(ticket["escalated_at"]).astimezone(cal.zone)  # type: ignore[union-attr]
+                                  if ticket.get("escalated_at") else None)
     return {"ticket": row, "events": events, "member": member, "agents": agents,
-            "statuses": STATUSES, "dept_names": dept_names}
+            "statuses": STATUSES, "dept_names": dept_names, "promises": made,
+            "today": now.astimezone(cal.zone).date()}
 
 
 def _patch_for(form: dict[str, str], user: Principal) -> TicketPatch:

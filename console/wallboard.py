@@ -19,6 +19,7 @@ from console.stats_report import loops_now
 from console.web import render
 from ivr.context import FlowContext
 from switchboard.auth import Authenticator, Principal
+from tickets.daily import board as tickets_board
 
 POLL_SECONDS = 2
 
@@ -37,6 +38,9 @@ register({
         "state.calendar_busy": "Opptatt i kalenderen", "state.closed": "Stengt",
         "why.holiday": "ferie", "why.leave": "permisjon", "why.sick": "syk",
         "why.training": "kurs", "why.other": "annet",
+        "wb.departments": "Saker", "wb.dept_open": "Åpne", "wb.dept_overdue": "Over fristen",
+        "wb.dept_escalated": "Eskalert", "wb.unwatched": "Ingen har sett listen siden forrige "
+        "arbeidsdag",
     },
     "en": {
         "wb.title": "Wallboard", "wb.waiting": "Waiting now", "wb.longest": "Longest wait",
@@ -52,6 +56,9 @@ register({
         "state.calendar_busy": "Busy in the calendar", "state.closed": "Closed",
         "why.holiday": "holiday", "why.leave": "leave", "why.sick": "sick",
         "why.training": "training", "why.other": "other",
+        "wb.departments": "Tickets", "wb.dept_open": "Open", "wb.dept_overdue": "Overdue",
+        "wb.dept_escalated": "Escalated", "wb.unwatched": "Nobody has opened the list since "
+        "the last working day",
     },
 })
 
@@ -113,8 +120,11 @@ def build_router(*, ctx: FlowContext, auth: Authenticator) -> APIRouter:
         snap = ctx.cache.get()
         with ctx.engine.connect() as conn:
             data = loops_now(conn, snap, now=ctx.clock())
+            # Per department: open, overdue, escalated, and a flag when nobody looked at the
+            # list since the last working day began (tickets.daily).
+            depts = tickets_board(conn, now=ctx.clock())
         lang = lang_of(request)
-        return board(data, lambda key, **v: translate(lang, key, **v))
+        return board(data, lambda key, **v: translate(lang, key, **v)) | {"departments": depts}
 
     @router.get("/wallboard")
     def wallboard(request: Request, _: Principal = Depends(auth.page_user)) -> Response:

@@ -396,6 +396,8 @@ class Tickets(Strict):
     handover_confirm_hours: int = Field(default=24, ge=1, le=24 * 30)
     callback_max_attempts: int = Field(default=3, ge=1, le=20)
     retention_days: int = Field(default=30, ge=1, le=3650)
+    # Escalation (tickets.escalation): hours counted on working days only.
+    untouched_hours: int = Field(default=24, ge=1, le=24 * 60)
 
 
 Prompts = dict[Literal["nb", "en"], dict[Id, Text]]

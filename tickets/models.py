@@ -6,7 +6,7 @@ history. Mail goes through `outbox` first so that none is lost when SMTP is down
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
@@ -70,6 +70,10 @@ class Ticket(SQLModel, table=True):
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=32)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # tickets.retention
+    # Promises and escalation (tickets.promises, tickets.escalation): a phone task points at
+    # the ticket it is about; escalated_at is the first time any cause escalated it.
+    parent_id: int | None = Field(default=None, index=True)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TicketEvent(SQLModel, table=True):
@@ -121,3 +125,59 @@ class Handover(SQLModel, table=True):
     items: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TicketPromise(SQLModel, table=True):
+    """A concrete promise when a deadline cannot be kept (tickets.promises): a new date, a note.
+
+    `late`: recorded after the original deadline had passed. The newest promise of a ticket is
+    the one that counts; `missed_at` is set when it passed with the ticket not done.
+    """
+
+    __tablename__ = "ticket_promise"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    by_agent: str = Field(max_length=64)
+    promised_by: datetime = Field(sa_type=UTCDateTime)
+    note: str
+    original_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    late: bool = False
+    phone_task_id: int | None = None
+    missed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TicketEscalation(SQLModel, table=True):
+    """One escalation of one ticket for one cause (untouched, overdue, promise:<id>): once each."""
+
+    __tablename__ = "ticket_escalation"
+    __table_args__ = (Index("uq_ticket_escalation", "ticket_id", "cause", unique=True),
+                      Index("ix_ticket_escalation_at", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    cause: str = Field(max_length=32)
+    at: datetime = Field(sa_type=UTCDateTime)
+    owner: str | None = Field(default=None, max_length=64)  # who had it then (overruns page)
+    department_id: str | None = Field(default=None, max_length=64)
+    to_addr: str | None = None  # the escalation contact (staff address)
+
+
+class DailyLook(SQLModel, table=True):
+    """The morning mail of one department on one local date: the row is the once-a-day lock."""
+
+    __tablename__ = "daily_look"
+    department_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    recipients: int = 0
+
+
+class DepartmentView(SQLModel, table=True):
+    """Someone opened a department's /tickets list (the wallboard flags unwatched lists)."""
+
+    __tablename__ = "department_view"
+    __table_args__ = (Index("ix_department_view_at", "department_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: str = Field(max_length=64)
+    agent_id: str | None = Field(default=None, max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from switchboard.auth import Authenticator, Principal
 from switchboard.settings import Settings
-from tickets import claims, service
+from tickets import claims, promises, service
 from tickets.departments import department_row, departments, work_calendar
 from tickets.mail import MailSender
 from tickets.models import STATUSES
@@ -111,6 +111,7 @@ def build_router(ctx: TicketContext, auth: Authenticator) -> APIRouter:
                 return JSONResponse({"detail": "no such ticket"}, status_code=404)
             out = service.public(ticket, now=now, conn=conn)
             out["history"] = [service.public_event(e) for e in service.history(conn, ticket_id)]
+            out["promises"] = [promises.public(x) for x in promises.for_ticket(conn, ticket_id)]
         return JSONResponse(out, headers=_etag(ticket))
 
     @router.patch("/{ticket_id}", summary="Take, note, change status; needs If-Match: <version>")
@@ -139,6 +140,24 @@ def build_router(ctx: TicketContext, auth: Authenticator) -> APIRouter:
                                  "current": current}, status_code=412,
                                 headers=_etag(exc.current))
         return JSONResponse(out, headers=_etag(ticket))
+
+    @router.post("/{ticket_id}/promise", status_code=201,
+                 summary="A promise: a new date and a note; makes a phone task (tickets.promises)")
+    def promise(ticket_id: int, body: dict[str, Any] = Body(...),
+                p: Principal = Depends(auth.any_user)) -> JSONResponse:
+        if p.kind != "agent" or not p.agent_id:
+            return JSONResponse({"detail": "only an agent can make a promise"}, status_code=403)
+        now = ctx.clock()
+        try:
+            with ctx.engine.begin() as conn:
+                made = promises.record(conn, ticket_id=ticket_id, agent_id=p.agent_id,
+                                       promised_by=body.get("promised_by"),
+                                       note=body.get("note"), now=now)
+        except service.TicketNotFound:
+            return JSONResponse({"detail": "no such ticket"}, status_code=404)
+        except service.TicketError as exc:
+            return field_error(exc.field, exc.message)
+        return JSONResponse(promises.public(made), status_code=201)
 
     # Claims and callback outcomes (tickets.claims): 409 when someone else has the ticket.
     @router.post("/{ticket_id}/claim", summary="Take an open, unowned ticket; 409 if taken")
