@@ -63,12 +63,6 @@ def stop_until_end_of_day(engine: Engine, agent_id: str, *, now: datetime, tz: s
     return until
 
 
-def stopped_until(engine: Engine, agent_id: str) -> datetime | None:
-    """When the agent's desk stop ends, if one is on."""
-    with engine.connect() as conn:
-        return conn.execute(select(STOP.c.until).where(STOP.c.agent_id == agent_id)).scalar()
-
-
 def lift_due(engine: Engine, *, now: datetime) -> list[str]:
     """End the desk stops whose day is over (not stops someone set otherwise since)."""
     lifted: list[str] = []

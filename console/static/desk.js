@@ -1,5 +1,6 @@
 // The desk's live part: server-sent events from /desk/events replace the screen pop, the
-// status badge and the call's panel; when the stream is down, /desk/pop is polled instead.
+// status badge and the call's panel; when the stream is down, /desk/pop and /desk/status are
+// polled instead.
 (function () {
   "use strict";
   var slots = { pop: "pop-slot", status: "status-slot", panel: "call-panel" };
@@ -24,11 +25,15 @@
     if (window.htmx) window.htmx.process(el);
   }
 
-  function poll() {
-    fetch("/desk/pop", { credentials: "same-origin" })
+  function fetchInto(name, url) {
+    fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null) put("pop", html); })
+      .then(function (html) { if (html !== null) put(name, html); })
       .catch(function () {});
+  }
+  function poll() {
+    fetchInto("pop", "/desk/pop");
+    fetchInto("status", "/desk/status");
   }
   function startPolling() { if (!timer) { poll(); timer = setInterval(poll, 1500); } }
   function stopPolling() { if (timer) { clearInterval(timer); timer = null; } }

@@ -102,3 +102,17 @@ def test_all_day_trap_one_click_routing_stop(live: Live, page: Any) -> None:
     expect(page.get_by_text("Vis som: Opptatt", exact=False)).to_be_visible()
     page.get_by_role("button", name="Ta rutingstopp resten av dagen").click()
     expect(page.get_by_test_id("status-badge")).to_have_text("Rutingstopp")
+
+
+def test_without_server_sent_events_the_desk_polls(live: Live, page: Any) -> None:
+    page.add_init_script("delete window.EventSource;")  # a browser or proxy without SSE
+    login(page, live, "janet")
+    call = TwilioCall(live, from_="+4791234567")
+    call.start(press="2")
+    pop = page.get_by_test_id("screen-pop")
+    expect(pop.get_by_test_id("greeting-line")).to_have_text(
+        "Arbeidsmandsforbundet, du snakker med Janet.")
+    expect(page.get_by_test_id("status-badge")).to_have_text("Ringer")
+    call.hang_up()
+    expect(page.get_by_test_id("screen-pop")).to_have_count(0)
+    expect(page.get_by_test_id("status-badge")).to_have_text("Tilgjengelig")
