@@ -13,6 +13,7 @@ from console.tickets_pages import build_router as build_pages
 from switchboard.auth import Authenticator
 from switchboard.settings import Settings
 from tickets.escalation import deadline_job
+from tickets.claims_pages import build_router as build_claims_pages
 from tickets.handover import handover_job
 from tickets.handover_pages import build_router as build_handover_pages
 from tickets.mail import MailSender, SmtpSender, outbox_worker
@@ -46,6 +47,7 @@ def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authentic
                                       public_url=ctx.public_url))
     # Absence handover: the desk panel, /api/handovers, and escalation of unconfirmed ones.
     app.include_router(build_handover_pages(ctx, auth))
+    app.include_router(build_claims_pages(ctx, auth))  # the ticket page's claim/outcome
     jobs.append(handover_job(engine, lambda: ctx.clock()))
     # Promises, escalation and the daily look (tickets.escalation runs both passes), and the
     # team lead's overruns page with the ticket page's promise form.

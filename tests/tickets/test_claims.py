@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
@@ -142,3 +143,38 @@ def test_claim_race_on_sqlite_threads_has_one_winner(settings, engine) -> None: 
     with engine.connect() as conn:
         assert conn.execute(select(TICKET.c.owner).where(TICKET.c.id == ticket_id)
                             ).scalar_one() == won[0]
+
+
+def _signed_in(tk: World, agent: str) -> Any:
+    from fastapi.testclient import TestClient
+
+    from switchboard.passwords import set_password
+    from tests.console.conftest import csrf_from
+
+    set_password(tk.engine, agent, "claims-pass-1", now=tk.clock())
+    # Session cookies are Secure when PUBLIC_URL is https: sign in over https.
+    c = TestClient(tk.client.app, base_url="https://testserver")
+    c.post("/login", data={"username": agent, "password": "claims-pass-1",
+                           "csrf_token": csrf_from(c.get("/login").text)})
+    c.csrf = csrf_from(c.get("/tickets").text)  # type: ignore[attr-defined]
+    return c
+
+
+def test_the_pages_show_waiting_callbacks_and_claim_and_close_them(tk: World) -> None:
+    ticket_id = callback(tk.engine, tk.clock())
+    one, two = _signed_in(tk, "a1"), _signed_in(tk, "a2")
+    listing = one.get("/tickets?department=innkreving").text
+    assert "Tilbakeringinger som venter: 1" in listing
+    assert f"Ta tilbakeringingen #{ticket_id}" in listing
+    got = one.post(f"/tickets/{ticket_id}/claim", data={"csrf_token": one.csrf},
+                   follow_redirects=False)
+    assert got.status_code == 303
+    late = two.post(f"/tickets/{ticket_id}/claim", data={"csrf_token": two.csrf})
+    assert late.status_code == 409 and "Noen andre har allerede tatt denne." in late.text
+    assert "Tilbakeringinger som venter" not in one.get("/tickets?department=innkreving").text
+    page = one.get(f"/tickets/{ticket_id}").text
+    assert "Registrer utfall" in page and '<label for="tk-outcome">' in page
+    one.post(f"/tickets/{ticket_id}/outcome", data={"csrf_token": one.csrf,
+                                                     "outcome": "no_answer"})
+    page = two.get(f"/tickets/{ticket_id}").text  # back on the list: a2 may claim it now
+    assert 'data-testid="callback-attempts">1<' in page and "Ta tilbakeringingen" in page
