@@ -140,9 +140,11 @@ class DeskFeed:
 
     def ensure_running(self) -> None:
         """Start the polling task on the running loop, unless it runs already."""
-        if self._task is not None and not self._task.done():
+        loop = asyncio.get_running_loop()
+        # (A task left on a loop that has since closed, as a test client's does, never ends.)
+        if self._task is not None and not self._task.done() and self._loop is loop:
             return
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop
         self._wake = asyncio.Event()
         self._task = self._loop.create_task(self._run())
 
