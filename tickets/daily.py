@@ -104,8 +104,9 @@ def _claim_day(conn: Connection, department_id: str, day: date, now: datetime) -
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(DAILY).values(department_id=department_id, day=day, at=now,
                                         recipients=0).on_conflict_do_nothing(
-        index_elements=["department_id", "day"])
-    return conn.execute(stmt).rowcount == 1
+        index_elements=["department_id", "day"]).returning(DAILY.c.department_id)
+    # RETURNING, not rowcount: the drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+    return conn.execute(stmt).first() is not None
 
 
 def due_now(conn: Connection, *, now: datetime) -> date | None:

@@ -128,8 +128,9 @@ def _insert_once(conn: Connection, values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on the (ticket, cause) index: True when this one won."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(ESCALATION).values(**values).on_conflict_do_nothing(
-        index_elements=["ticket_id", "cause"])
-    return conn.execute(stmt).rowcount == 1
+        index_elements=["ticket_id", "cause"]).returning(ESCALATION.c.id)
+    # RETURNING, not rowcount: the drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+    return conn.execute(stmt).first() is not None
 
 
 def escalate(conn: Connection, *, now: datetime) -> list[tuple[int, str]]:
