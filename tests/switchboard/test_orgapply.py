@@ -84,7 +84,7 @@ def test_first_apply_writes_every_table(engine: Engine) -> None:
             "working_days": {"country": "NO", "subdivision": None, "cutoff": "15:00",
                              "count_day_of_receipt": False},
             "tickets": {"handover_confirm_hours": 24, "callback_max_attempts": 3,
-                        "retention_days": 30},
+                        "retention_days": 30, "untouched_hours": 24},
         }
         agents = s.exec(select(Agent).order_by(Agent.position)).all()
         assert [(a.id, a.position, a.active) for a in agents] == [
