@@ -13,8 +13,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from console import desk_panel_texts  # noqa: F401 - the words it shares with the panel
 from console.calls import format_number
 from console.desk_callctx import PanelDeps
+from console.i18n import register
 from console.web import render
 from identity.models import AuditEntry
 from ivr.models import Call
@@ -29,6 +31,61 @@ AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 TICKET = Ticket.__table__  # type: ignore[attr-defined]
 DEPARTMENT = Department.__table__  # type: ignore[attr-defined]
 AGENT = Agent.__table__  # type: ignore[attr-defined]
+
+register({
+    "nb": {
+        "cr.title": "Samtalelogg",
+        "cr.started": "Startet",
+        "cr.ended": "Avsluttet",
+        "cr.ongoing": "pågår",
+        "cr.line": "Linje",
+        "cr.menu": "Menyvalg",
+        "cr.loops": "Sløyfer",
+        "cr.rung": "Hvem det ringte hos",
+        "cr.agent": "Agent",
+        "cr.rang_at": "Ringte",
+        "cr.result": "Utfall",
+        "cr.offer.ringing": "ringer", "cr.offer.on_call": "i samtale",
+        "cr.offer.released": "svarte ikke / sluppet", "cr.offer.ended": "besvart",
+        "cr.offer.expired": "utløpt",
+        "cr.answered_by": "Besvart av",
+        "cr.nobody": "ingen",
+        "cr.wait": "Ventetid",
+        "cr.seconds": "{n} s",
+        "cr.level": "Verifisering nådd",
+        "cr.steps": "Identitetssteg",
+        "cr.fixed": "Rettet",
+        "cr.none": "ingen",
+        "cr.tickets": "Saker",
+        "cr.outcome": "Utfall",
+    },
+    "en": {
+        "cr.title": "Call record",
+        "cr.started": "Started",
+        "cr.ended": "Ended",
+        "cr.ongoing": "ongoing",
+        "cr.line": "Line",
+        "cr.menu": "Menu choice",
+        "cr.loops": "Loops",
+        "cr.rung": "Who was rung",
+        "cr.agent": "Agent",
+        "cr.rang_at": "Rang",
+        "cr.result": "Result",
+        "cr.offer.ringing": "ringing", "cr.offer.on_call": "on the call",
+        "cr.offer.released": "not answered / released", "cr.offer.ended": "answered",
+        "cr.offer.expired": "expired",
+        "cr.answered_by": "Answered by",
+        "cr.nobody": "nobody",
+        "cr.wait": "Wait",
+        "cr.seconds": "{n} s",
+        "cr.level": "Verification reached",
+        "cr.steps": "Identity steps",
+        "cr.fixed": "Fixed",
+        "cr.none": "none",
+        "cr.tickets": "Tickets",
+        "cr.outcome": "Outcome",
+    },
+})
 FIX_ACTIONS = {"fix_phone": "dc.what.phone", "fix_email": "dc.what.email",
                "fix_address": "dc.what.address", "fix_national_id": "dc.what.national_id",
                "confirm_national_id": "dc.what.national_id"}
