@@ -184,6 +184,8 @@ register({
         "tf.open": "Åpne sak {id}",
         "tf.another": "Skriv en sak til",
         "tf.callback_category": "Tilbakeringing til registrert nummer",
+        "tf.callback_text": "Verifiseringen ble låst. Ring medlemmet tilbake på nummeret i "
+                            "registeret. Medlemsnummer innringeren oppga: ",
         "tf.no_departments": "Ingen avdelinger i org-filen ennå: saker kan ikke sendes.",
     },
     "en": {
@@ -356,6 +358,8 @@ register({
         "tf.open": "Open ticket {id}",
         "tf.another": "Write another ticket",
         "tf.callback_category": "Callback to the registered number",
+        "tf.callback_text": "Verification was locked. Call the member back on the number in "
+                            "the register. Membership number the caller gave: ",
         "tf.no_departments": "No departments in the org file yet: tickets cannot be sent.",
     },
 })

@@ -59,10 +59,14 @@ def build_router(*, deps: PanelDeps, tickets: TicketContext, auth: Authenticator
     def form_context(ctx: Ctx, request: Request, callback: bool) -> dict[str, Any]:
         with tickets.engine.connect() as conn:
             deps_list = departments(conn)
-        category = translate(lang_of(request), "tf.callback_category") if callback else ""
+        lang = lang_of(request)
+        category = translate(lang, "tf.callback_category") if callback else ""
+        # A locked verification: the member is rung back on the register's number; the text
+        # asks for the membership number the caller gave (never the number to ring).
+        text = translate(lang, "tf.callback_text") if callback else ""
         return {"sid": ctx.call.call_sid, "about": about(ctx), "departments": deps_list,
-                "category": category, "follow_up": "we_call" if callback else "none",
-                "created": None}
+                "category": category, "text": text,
+                "follow_up": "we_call" if callback else "none", "created": None}
 
     @router.get("/desk/call/{call_sid}/ticket")
     def form(call_sid: str, request: Request, callback: int = 0,

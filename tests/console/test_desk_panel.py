@@ -176,6 +176,7 @@ def test_failures_give_one_generic_message_then_the_lock_offers_a_callback(world
     callback = may.get(f"{base}/ticket", params={"callback": 1}).text
     assert 'value="Tilbakeringing til registrert nummer"' in callback
     assert re.search(r'<option value="we_call" selected>', callback)
+    assert "Ring medlemmet tilbake på nummeret i registeret." in callback
     call.hang_up()
 
 

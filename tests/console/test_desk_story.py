@@ -325,9 +325,19 @@ def test_failed_verification_shows_one_generic_message_and_no_member_data(
     page.get_by_label("KID-nummer").fill(nobody + luhn.calc_check_digit(nobody))  # no member
     page.get_by_role("button", name="Sjekk").click()
     expect(result).to_have_text(FAILED)
-    for html in (first, page.content()):
+    second = page.content()
+    page.get_by_label("KID-nummer").fill(nobody + luhn.calc_check_digit(nobody))
+    page.get_by_role("button", name="Sjekk").click()  # the third failure locks
+    expect(result).to_have_text("Verifiseringen er låst etter gjentatte mislykkede forsøk.")
+    locked = page.get_by_test_id("identity-locked")
+    expect(locked).to_contain_text("Tilby å ringe medlemmet tilbake på nummeret i registeret")
+    locked.get_by_role("button", name="Skriv en tilbakeringing til registrert nummer").click()
+    expect(page.get_by_test_id("ticket-form").get_by_label("Kategori")).to_have_value(
+        "Tilbakeringing til registrert nummer")
+    for html in (first, second, page.content()):
         for member_data in ("Prøvesen", "Fiktivsen", "Demoveien", "kari.provesen", "148378",
-                            "029165", "Avd. 1 Oslo", "data-checks", "verified-member"):
+                            "029165", "Avd. 1 Oslo", "data-checks", "verified-member",
+                            "+47 91"):
             assert member_data not in html
     hold.done.set()
     assert call.join() == "connected"
