@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ IMG = ROOT / "docs" / "img"
 def test_the_wallboard_shows_a_waiting_caller(live: Live, page: Any) -> None:
     from playwright.sync_api import expect
 
-    assert live.call(press="2", answer="janet").join() == "connected"  # one answered today
+    assert live.call(press="2", answer="janet", talk=3).join() == "connected"  # answered today
     login(page, live, "ole.hansen")
     page.goto(live.url + "/wallboard")
     waiting = page.get_by_test_id("waiting-lonn")
@@ -30,6 +31,7 @@ def test_the_wallboard_shows_a_waiting_caller(live: Live, page: Any) -> None:
     expect(page.get_by_test_id("service-level-lonn")).to_have_text("100 %")
     agent_row = page.get_by_test_id("wallboard-agent-janet")
     expect(agent_row).to_contain_text("Ledig")
+    expect(agent_row.locator("td").nth(3)).to_have_text(re.compile(r"0:0[34]"))  # talk time
 
     # A caller presses 2 (Lønn): Janet, Ole and Per ring for 8 s and nobody answers yet.
     call = live.call(press="2", ring=8)
