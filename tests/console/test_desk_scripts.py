@@ -71,6 +71,12 @@ def test_known_member_gets_email_and_phone_fixes(live: Live, may) -> None:
     chosen = post(client, csrf, f"{base}/identity/start", mode="known").text
     member_id = re.search(r'<option value="(\d+)">Per Testmann-Lie', chosen)
     assert member_id
+    options = re.findall(r'<option value="(\d+)">', chosen)
+    assert options == [member_id.group(1)]  # only the calling number's match is offered
+    other = str(int(member_id.group(1)) + 1)  # a member not registered with this number
+    refused = post(client, csrf, f"{base}/identity/known", member_id=other,
+                   reason="kjenner henne godt").text
+    assert result_of(refused).startswith("Bare medlemmer registrert med nummeret")
     post(client, csrf, f"{base}/identity/known", member_id=member_id.group(1),
          reason="klubbleder på Forus")
     html = client.get(f"{base}/identity").text
