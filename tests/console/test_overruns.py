@@ -90,6 +90,9 @@ def test_the_csv_has_the_same_figures(ow: World) -> None:
 
 
 def test_admins_and_escalation_contacts_may_see_it_others_not(ow: World) -> None:
+    assert 'data-testid="overruns-link"' in ow.client.get("/tickets", headers=ow.auth("a1")).text
+    assert 'data-testid="overruns-link"' not in ow.client.get("/tickets",
+                                                              headers=ow.auth("a3")).text
     assert ow.client.get("/reports/overruns", headers=ow.auth("a2")).status_code == 200
     assert ow.client.get("/reports/overruns", headers=ow.auth("a3")).status_code == 403
     assert ow.client.get("/reports/overruns.csv", headers=ow.auth("a3")).status_code == 403
