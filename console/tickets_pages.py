@@ -186,9 +186,13 @@ def ticket_view(ctx: TicketContext, ticket_id: int, *, lang: str) -> dict[str, A
         agents = _agents(conn)
         dept_names = {d["id"]: d["name"] for d in departments(conn)}
         # Promises (tickets.promises): each with its local date; the newest counts.
-        made = [{**p, "by_local": _aware(p["promised_by"]).astimezone(cal.zone),  # type: ignore[union-attr]
+        made = [{**p, "at_local": _aware(p["at"]).astimezone(cal.zone),  # type: ignore[union-attr]
+                 "by_local": _aware(p["promised_by"]).astimezone(cal.zone),  # type: ignore[union-attr]
                  "by_label": _due_label(_aware(p["promised_by"]), cal.zone, lang)}  # type: ignore[arg-type]
                 for p in promises.for_ticket(conn, ticket_id)]
+        for e in events:  # a promise's date as people say it, in local time
+            if e["kind"] == "promise" and e["new"]:
+                e["new"] = _due_label(datetime.fromisoformat(e["new"]), cal.zone, lang)
         row["escalated_local"] = (_aware(ticket["escalated_at"]).astimezone(cal.zone)  # type: ignore[union-attr]
                                   if ticket.get("escalated_at") else None)
     return {"ticket": row, "events": events, "member": member, "agents": agents,

@@ -63,6 +63,8 @@ def test_a_promise_in_time_makes_a_phone_task_due_by_the_original_deadline(tk: W
     page = tk.client.get(f"/tickets/{t['id']}", headers=tk.auth("a1")).text
     assert 'data-testid="promise"' in page and "innen utgangen av 09.12.2026" in page
     assert NOTE in page and 'data-testid="promise-late"' not in page
+    assert "Løfte: ny dato innen utgangen av 09.12.2026" in page  # the history says it too
+    assert "lovet 30.11.2026 av Agent To" in page
     assert f'href="/tickets/{made["phone_task_id"]}"' in page
 
 
