@@ -33,8 +33,18 @@ RACE_ORG = TICKET_ORG.replace("agents:\n", "agents:\n" + "".join(
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = make_engine(pg_url)
+def race_url(pg_url: str) -> Iterator[str]:
+    """A database of its own (the session's is shared: these tickets would be others' work)."""
+    from tests import pg
+
+    name, url = pg.create_database()
+    yield url
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def pg_engine(race_url: str) -> Iterator[Engine]:
+    engine = make_engine(race_url)
     migrate(engine)
     apply_org(engine, parse_org_text(RACE_ORG), now=NOW)
     yield engine
@@ -98,10 +108,10 @@ def _wait_up(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 
 def test_claim_race_between_two_server_processes_has_one_winner(
-        pg_engine: Engine, pg_url: str, tmp_path: Path) -> None:
+        pg_engine: Engine, race_url: str, tmp_path: Path) -> None:
     tokens = give_tokens(pg_engine, RACERS)
     ports = [_free_port(), _free_port()]
-    procs = [_serve(pg_url, port, tmp_path) for port in ports]
+    procs = [_serve(race_url, port, tmp_path) for port in ports]
     try:
         for port, proc in zip(ports, procs, strict=True):
             _wait_up(port, proc)
