@@ -4,12 +4,15 @@ a late promise flagged, a missed promise escalated once; with an injected clock.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
 from tests.conftest import PUBLIC
+from tests.console.conftest import Live, login
 from tests.fakes.smtp_server import Mailbox, smtp_server
 from tests.tickets.conftest import World
+from tests.tickets.test_tickets_pages import api_create, signed_in, tl  # noqa: F401 (fixture)
 from tickets.escalation import run_escalations
 from tickets.mail import SmtpSender, send_pending
 from tickets.models import TicketPromise
@@ -154,3 +157,22 @@ def test_a_missed_promise_escalates_once_and_its_mail_has_no_member_data(tk: Wor
     assert TEXT not in body and NOTE not in body and "regnskap" not in body
     page = tk.client.get(f"/tickets/{t['id']}", headers=tk.auth("a1")).text
     assert 'data-testid="promise-missed"' in page and 'data-testid="ticket-escalated"' in page
+
+
+def test_an_agent_records_a_late_promise_in_the_browser(tl: Live, new_page: Any) -> None:  # noqa: F811
+    janet = signed_in(tl, "janet")
+    t = api_create(janet, department="innkreving", category="Kontingent")
+    tl.app.state.tickets.clock = lambda: datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # overdue
+    page = new_page()
+    login(page, tl, "janet")
+    page.goto(f"{tl.url}/tickets/{t['id']}")
+    page.get_by_label("Ny dato").fill("2026-12-10")
+    page.get_by_label("Hva er lovet").fill("Svar fra regnskap innen torsdag.")
+    page.get_by_role("button", name="Registrer løfte").click()
+    promise_item = page.get_by_test_id("promise")
+    assert "innen utgangen av 10.12.2026" in promise_item.inner_text()
+    assert page.get_by_test_id("promise-late").is_visible()
+    assert "Løftet ble gitt etter fristen" in page.get_by_test_id("ticket-history").inner_text()
+    promise_item.get_by_role("link").click()
+    assert page.get_by_role("heading", level=1).inner_text().endswith("Ringeoppgave, Løfte")
+    assert page.get_by_test_id("ticket-owner").inner_text() == "Janet Olsen"
