@@ -44,7 +44,7 @@ register({
         "pr.title": "Løfte til medlemmet", "pr.promised_by": "Ny dato",
         "pr.note": "Hva er lovet", "pr.make": "Registrer løfte",
         "pr.by": "lovet {date} av {agent}", "pr.late": "Gitt etter fristen",
-        "pr.missed": "Brutt", "pr.phone_task": "ringeoppgave #{id}",
+        "pr.missed": "Brutt", "pr.phone_task": "ringeoppgave #{id}", "pr.listed": "Lovet {date}",
         "pr.help": "Når fristen ikke kan holdes: gi en konkret ny dato. Det lages en "
                    "ringeoppgave for å gi medlemmet beskjed før fristen.",
         "tk.escalated": "Eskalert {date}",
@@ -67,7 +67,7 @@ register({
         "pr.title": "Promise to the member", "pr.promised_by": "New date",
         "pr.note": "What was promised", "pr.make": "Record promise",
         "pr.by": "promised {date} by {agent}", "pr.late": "Made after the deadline",
-        "pr.missed": "Missed", "pr.phone_task": "phone task #{id}",
+        "pr.missed": "Missed", "pr.phone_task": "phone task #{id}", "pr.listed": "Promised {date}",
         "pr.help": "When the deadline cannot be kept: give a concrete new date. A phone task "
                    "is made to tell the member before the deadline.",
         "tk.escalated": "Escalated {date}",

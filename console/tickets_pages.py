@@ -157,6 +157,11 @@ def list_view(ctx: TicketContext, user: Principal, *, department: str | None, st
             else None, unassigned=owner == UNASSIGNED)
         cal = work_calendar(conn)
         tickets = [_row(t, now=now, cal=cal, lang=lang) for t in rows]
+        promised = promises.newest_for(conn, [t["id"] for t in tickets])
+        for t in tickets:  # a promise shows next to the time left (tickets.promises)
+            p = promised.get(t["id"])
+            t["promised_label"] = _due_label(_aware(p["promised_by"]), cal.zone, lang) \
+                if p and t["status"] != "done" else ""  # type: ignore[arg-type]
         agents = _agents(conn)
     if department:  # someone looked at this department's list (the wallboard's flag)
         with ctx.engine.begin() as conn:

@@ -76,6 +76,16 @@ def current(conn: Connection, ticket_id: int) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def newest_for(conn: Connection, ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The promise that counts for each of these tickets that has one (for the lists)."""
+    if not ticket_ids:
+        return {}
+    newest = (select(func.max(PROMISE.c.id)).where(PROMISE.c.ticket_id.in_(ticket_ids))
+              .group_by(PROMISE.c.ticket_id))
+    rows = conn.execute(select(PROMISE).where(PROMISE.c.id.in_(newest))).all()
+    return {r.ticket_id: dict(r._mapping) for r in rows}
+
+
 def for_ticket(conn: Connection, ticket_id: int) -> list[dict[str, Any]]:
     """Every promise of a ticket, oldest first."""
     rows = conn.execute(select(PROMISE).where(PROMISE.c.ticket_id == ticket_id)

@@ -69,6 +69,8 @@ def test_a_promise_in_time_makes_a_phone_task_due_by_the_original_deadline(tk: W
     assert "Løfte: ny dato innen utgangen av 09.12.2026" in page  # the history says it too
     assert "lovet 30.11.2026 av Agent To" in page
     assert f'href="/tickets/{made["phone_task_id"]}"' in page
+    listing = tk.client.get("/tickets?department=innkreving", headers=tk.auth("a1")).text
+    assert 'data-testid="ticket-promised">Lovet innen utgangen av 09.12.2026<' in listing
 
 
 def test_a_promise_after_the_deadline_is_flagged(tk: World) -> None:
