@@ -27,7 +27,7 @@ from identity.models import Member
 from identity.service import Ctx, load_state
 from switchboard.auth import Authenticator, Principal
 from tickets import service
-from tickets.departments import departments
+from tickets.departments import department_for_loop, departments
 from tickets.router import TicketContext
 from tickets.schemas import TicketCreate
 
@@ -59,13 +59,15 @@ def build_router(*, deps: PanelDeps, tickets: TicketContext, auth: Authenticator
     def form_context(ctx: Ctx, request: Request, callback: bool) -> dict[str, Any]:
         with tickets.engine.connect() as conn:
             deps_list = departments(conn)
+            # The loop's department is the likely one: chosen first, the agent may change it.
+            home = department_for_loop(conn, ctx.call.loop_id)
         lang = lang_of(request)
         category = translate(lang, "tf.callback_category") if callback else ""
         # A locked verification: the member is rung back on the register's number; the text
         # asks for the membership number the caller gave (never the number to ring).
         text = translate(lang, "tf.callback_text") if callback else ""
         return {"sid": ctx.call.call_sid, "about": about(ctx), "departments": deps_list,
-                "category": category, "text": text,
+                "category": category, "text": text, "selected": home["id"] if home else "",
                 "follow_up": "we_call" if callback else "none", "created": None}
 
     @router.get("/desk/call/{call_sid}/ticket")

@@ -41,8 +41,9 @@ def import_register(live: Live, path: Path = DEMO_REGISTER) -> None:
 
 
 def add_departments(live: Live) -> None:
-    """Apply the test org again, now with two departments."""
-    org = parse_org_text(ORG + DEPARTMENTS, "console-test.yaml", default_timezone="Europe/Oslo")
+    """Apply the test org again, now with two departments (Lønn's calls go to Medlemsservice)."""
+    text = ORG.replace("strategy: ringall,", "strategy: ringall, department: medlem,")
+    org = parse_org_text(text + DEPARTMENTS, "console-test.yaml", default_timezone="Europe/Oslo")
     apply_org(live.engine, org, now=dt.datetime.now(dt.UTC))
 
 

@@ -67,6 +67,8 @@ def test_an_agent_reaches_only_their_own_call_by_page_and_api(world: Live, clien
     ole, o_csrf = clients["ole.hansen"]
     may, m_csrf = clients["may.tove"]
     assert janet.get(f"{base}/identity").status_code == 200
+    # Lønn's department is chosen first on janet's ticket form.
+    assert '<option value="medlem" selected>' in janet.get(f"{base}/ticket").text
     for client, csrf in ((ole, o_csrf), (may, m_csrf)):
         assert client.get(f"{base}/identity").status_code == 403
         assert client.get(f"{base}/ticket").status_code == 403
