@@ -291,9 +291,14 @@ def csrf_from(html: str) -> str:
     return html[start:html.index('"', start)]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium through Playwright, shared by the session's tests."""
+    """Headless Debian Chromium through Playwright, shared by one module's tests.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running on the test
+    thread while it is started, and later tests that call asyncio.run() (the IVR's group commit,
+    the mail job) would fail inside it. Stopping it after each module hands the thread back.
+    """
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (apt-get install chromium): browser tests need it"
         if os.environ.get("CI") == "true":
