@@ -194,6 +194,10 @@ def update_ticket(conn: Connection, *, ticket_id: int, expected_version: int,
         values["owner"] = changes.owner
         events.append({"kind": "owner", "old": ticket["owner"], "new": changes.owner})
     if changes.status is not None and changes.status != ticket["status"]:
+        if changes.status == "done" and ticket["kind"] == "callback" and not ticket["outcome"]:
+            # A callback closes with what happened (tickets.claims), never silently.
+            raise TicketError("status", "a callback is closed with its outcome: reached, "
+                              "no_answer or wrong_number (POST .../callback-outcome)")
         values["status"] = changes.status
         events.append({"kind": "status", "old": ticket["status"], "new": changes.status})
     if changes.note is not None:

@@ -67,6 +67,16 @@ def test_an_outcome_needs_the_claim_and_a_known_word(tk: World) -> None:
     assert ("outcome", "wrong_number") in [(e["kind"], e["new"]) for e in hist]
 
 
+def test_a_callback_is_not_closed_without_an_outcome(tk: World) -> None:
+    ticket_id = callback(tk.engine, tk.clock())
+    tk.client.post(f"/api/tickets/{ticket_id}/claim", headers=tk.auth("a1"))
+    version = tk.client.get(f"/api/tickets/{ticket_id}", headers=tk.auth("a1")).json()["version"]
+    r = tk.patch(ticket_id, version, "a1", status="done")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "status"]
+    assert tk.client.get(f"/api/tickets/{ticket_id}", headers=tk.auth("a1")
+                         ).json()["status"] == "in_progress"
+
+
 def test_no_answer_counts_attempts_then_closes_with_a_letter_task(tk: World) -> None:
     ticket_id = callback(tk.engine, tk.clock())
     with tk.engine.begin() as conn:  # the member became known (verified on a later call)
