@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from console.events import QUEUE_SIZE, Broadcaster, DeskFeed, DeskState
 from ivr.context import FlowContext
 from routing.snapshot import SnapshotCache
 from tests.console.conftest import Live, TwilioCall
+
+T = TypeVar("T")
+
+
+def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """asyncio.run in a thread of its own (Playwright's sync API holds this thread's loop)."""
+    out: list[T] = []
+    thread = threading.Thread(target=lambda: out.append(asyncio.run(main())))
+    thread.start()
+    thread.join(30)
+    assert out, "the coroutine did not finish"
+    return out[0]
 
 
 def test_publish_from_another_thread_reaches_only_that_topic() -> None:
@@ -25,7 +39,7 @@ def test_publish_from_another_thread_reaches_only_that_topic() -> None:
         assert hub.topics() == set()
         return got
 
-    assert asyncio.run(main()) == [("agent:janet", {"n": 1}), None]
+    assert run(main) == [("agent:janet", {"n": 1}), None]
 
 
 def test_a_slow_subscriber_keeps_the_latest() -> None:
@@ -41,7 +55,7 @@ def test_a_slow_subscriber_keeps_the_latest() -> None:
                 out.append(got[1])
             return out
 
-    got = asyncio.run(main())
+    got = run(main)
     assert len(got) == QUEUE_SIZE and got[-1] == QUEUE_SIZE + 4
 
 
