@@ -209,3 +209,19 @@ def test_events_stream_ends_when_the_session_does(live: Live) -> None:
             assert call is not None
             assert not any('data-testid="screen-pop"' in line for line in seen)
             call.hang_up()
+
+
+def test_a_meeting_shows_until_when(live: Live) -> None:
+    now = datetime.now(UTC)
+    ends = (now + timedelta(hours=2)).replace(minute=30, second=0, microsecond=0)
+    with live.engine.begin() as conn:
+        conn.execute(insert(BusyInterval.__table__).values(  # type: ignore[attr-defined]
+            agent_id="janet", start=now - timedelta(hours=1), end=ends, status="busy",
+            all_day=False, blocks=True, note=None))
+    live.app.state.flow.cache.invalidate()
+    until = ends.astimezone(OSLO).strftime("%H:%M")
+    with signed_in(live, "janet") as janet:
+        assert f'class="badge calendar_busy">I møte til {until}<' in janet.get("/desk").text
+    with signed_in(live, "per") as per:
+        row = per.get("/desk").text.split('data-agent="janet"')[1].split("</tr>")[0]
+        assert f"I møte til {until}" in row
