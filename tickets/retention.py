@@ -80,7 +80,7 @@ def _purge_calls(conn: Connection, cutoff: datetime) -> dict[str, int]:
     calls = conn.execute(update(CALL).where(CALL.c.started_at < cutoff,
                                             CALL.c.from_number.is_not(None))
                          .values(from_number=None)).rowcount
-    old = select(CALL.c.call_sid).where(CALL.c.started_at < cutoff).scalar_subquery()
+    old = select(CALL.c.call_sid).where(CALL.c.started_at < cutoff)
     identity = conn.execute(update(IDENTITY).where(
         IDENTITY.c.call_sid.in_(old),
         IDENTITY.c.member_id.is_not(None) | IDENTITY.c.self_member_id.is_not(None),
