@@ -225,3 +225,17 @@ def test_a_meeting_shows_until_when(live: Live) -> None:
     with signed_in(live, "per") as per:
         row = per.get("/desk").text.split('data-agent="janet"')[1].split("</tr>")[0]
         assert f"I møte til {until}" in row
+
+
+def test_wrap_up_and_logged_out_badges(live: Live) -> None:
+    from sqlalchemy import update
+
+    with live.engine.begin() as conn:
+        conn.execute(update(Agent.__table__).where(Agent.__table__.c.id == "per")  # type: ignore[attr-defined]
+                     .values(wrap_up_until=datetime.now(UTC) + timedelta(minutes=5)))
+        conn.execute(update(Agent.__table__).where(Agent.__table__.c.id == "janet")  # type: ignore[attr-defined]
+                     .values(logged_in=False, logout_reason="holiday"))
+    with signed_in(live, "per") as per:
+        assert 'class="badge wrap_up">Etterarbeid<' in per.get("/desk").text
+    with signed_in(live, "janet") as janet:
+        assert 'class="badge logged_out">Logget ut<' in janet.get("/desk").text
