@@ -12,11 +12,12 @@ from console.overruns_pages import build_router as build_overruns_pages
 from console.tickets_pages import build_router as build_pages
 from switchboard.auth import Authenticator
 from switchboard.settings import Settings
-from tickets.escalation import deadline_job
 from tickets.claims_pages import build_router as build_claims_pages
+from tickets.escalation import deadline_job
 from tickets.handover import handover_job
 from tickets.handover_pages import build_router as build_handover_pages
 from tickets.mail import MailSender, SmtpSender, outbox_worker
+from tickets.retention import retention_job
 from tickets.router import TicketContext, build_departments_router, build_router
 
 
@@ -49,6 +50,8 @@ def install(app: FastAPI, *, settings: Settings, engine: Engine, auth: Authentic
     app.include_router(build_handover_pages(ctx, auth))
     app.include_router(build_claims_pages(ctx, auth))  # the ticket page's claim/outcome
     jobs.append(handover_job(engine, lambda: ctx.clock()))
+    # Retention: the personal details of old work are purged once a day (tickets.retention).
+    jobs.append(retention_job(engine, lambda: ctx.clock()))
     # Promises, escalation and the daily look (tickets.escalation runs both passes), and the
     # team lead's overruns page with the ticket page's promise form.
     app.include_router(build_overruns_pages(ctx, auth))
