@@ -232,22 +232,22 @@ def test_an_org_edited_through_the_api_round_trips(w: World) -> None:
 
 def test_departments_with_deadlines(w: World) -> None:
     r = w.client.post("/api/admin/departments", headers=ADMIN, json={
-        "id": "innkreving", "name": "Innkreving", "email": "innkreving@example.org",
+        "id": "juridisk", "name": "Juridisk", "email": "juridisk@example.org",
         "deadline": "5 working days", "members": ["janet"]})
     assert r.status_code == 201, r.text
-    bad = w.client.put("/api/admin/departments/innkreving", headers=ADMIN | {
+    bad = w.client.put("/api/admin/departments/juridisk", headers=ADMIN | {
         "If-Match": r.headers["ETag"]}, json=r.json() | {"deadline": "soon"})
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "departments[0].deadline"
+    assert bad.json()["errors"][0]["field"] == "departments[3].deadline"  # after the demo's three
     loop, etag = get(w, "/api/admin/loops/okonomi")
-    assert put(w, "/api/admin/loops/okonomi", loop | {"department": "innkreving"},
+    assert put(w, "/api/admin/loops/okonomi", loop | {"department": "juridisk"},
                etag).status_code == 200
-    assert get(w, "/api/admin/loops/okonomi")[0]["department"] == "innkreving"
-    ok = w.client.put("/api/admin/departments/innkreving", headers=ADMIN | {
+    assert get(w, "/api/admin/loops/okonomi")[0]["department"] == "juridisk"
+    ok = w.client.put("/api/admin/departments/juridisk", headers=ADMIN | {
         "If-Match": r.headers["ETag"]}, json=r.json() | {"deadline": "4 hours"})
     assert ok.status_code == 200 and ok.json()["deadline"] == "4 hours"
     # A loop still names it: the org file's check refuses the removal, naming the loop.
-    refused = w.client.delete("/api/admin/departments/innkreving", headers=ADMIN)
+    refused = w.client.delete("/api/admin/departments/juridisk", headers=ADMIN)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "loops[0].department"
 

@@ -61,6 +61,10 @@ def level(app: FastAPI, route: Any, extra: tuple[Any, ...]) -> str:
     auth = app.state.auth
     calls = list(_calls(route.dependant)) if isinstance(route, APIRoute) else []
     calls += [d.dependency for d in extra]
+    # A narrower dependency built on these (a team lead's page) names its level itself.
+    named = [getattr(c, "boundary_level", None) for c in calls]
+    if any(named):
+        return next(n for n in named if n)
     if auth.page_admin in calls:
         return "page-admin"
     if auth.admin in calls:
