@@ -355,3 +355,14 @@ def login(page: Any, live: Live, agent_id: str, password: str = PASSWORD) -> Non
     page.get_by_label("Passord").fill(password)
     page.get_by_role("button", name="Logg inn").click()
     page.wait_for_url(live.url + "/desk")
+
+
+def readme_shot(page: Any, name: str) -> Path:
+    """A screenshot for the README: into docs/img/ when SWITCHBOARD_README_SHOTS=1 (to refresh
+    the committed pictures), else into test-artifacts/, so a test run leaves the tree clean."""
+    folder = ROOT / "docs" / "img" if os.environ.get("SWITCHBOARD_README_SHOTS") == "1" \
+        else ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path), full_page=True)
+    return path

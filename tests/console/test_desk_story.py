@@ -31,17 +31,16 @@ from tests.console.conftest import (
     AGENTS,
     ORG,
     PASSWORD,
-    ROOT,
     Live,
     free_port,
     live_settings,
     login,
+    readme_shot,
 )
 from tests.console.desk_panel_helpers import KARI, OLA, add_departments, import_register
 from tests.fakes.smtp_server import Mailbox, smtp_server
 
 pytestmark = pytest.mark.browser
-SCREENSHOT = ROOT / "docs" / "img" / "desk.png"
 FAILED = ("Opplysningene kunne ikke bekreftes. Ingenting om medlemmet kan bekreftes overfor "
           "innringeren.")
 # Records the messages the desk's EventSource receives, as the page's own script sees them.
@@ -226,8 +225,7 @@ def test_story_pop_member_fix_invoice_script_and_ticket_without_leaking_ids(
     checks = page.get_by_test_id("data-checks")
     expect(checks).to_contain_text("Post til medlemmet har kommet i retur")
     snap(page, captured)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)  # the README's picture of the desk
+    readme_shot(page, "desk.png")  # the README's picture of the desk
     checks.get_by_label("Gateadresse").fill("Nygata 5")
     checks.get_by_label("Postnummer").fill("")  # left out: refused next to the field
     checks.get_by_label("Poststed").fill("Bergen")

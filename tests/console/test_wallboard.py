@@ -1,6 +1,7 @@
 """The wallboard and the reports page, in a browser against the live server and over HTTP.
 
-The browser tests also take the README's screenshots (docs/img/wallboard.png, report.png).
+The browser tests also take the README's screenshots (docs/img/wallboard.png, report.png, when
+SWITCHBOARD_README_SHOTS=1; else into test-artifacts/).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.console.conftest import ADMIN_TOKEN, ROOT, Live, http_login, login
-
-IMG = ROOT / "docs" / "img"
+from tests.console.conftest import ADMIN_TOKEN, Live, http_login, login, readme_shot
 
 
 @pytest.mark.browser
@@ -38,8 +37,7 @@ def test_the_wallboard_shows_a_waiting_caller(live: Live, page: Any) -> None:
     expect(waiting).to_have_text("1")  # the page polls: no reload, no click
     expect(page.get_by_test_id("cannot-take-lonn")).to_contain_text("Ringer")
     expect(page.get_by_test_id("can-take-okonomi")).to_contain_text("May Tove Hansen")
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / "wallboard.png"), full_page=True)
+    readme_shot(page, "wallboard.png")
     assert call.join() == "voicemail"  # nobody answered: one round, then a message
     expect(waiting).to_have_text("0", timeout=10_000)
 
@@ -65,8 +63,7 @@ def test_the_days_report_as_a_table_a_chart_and_csv(live: Live, page: Any) -> No
            .locator("td").nth(1)).to_have_text("2")
     chart = page.get_by_role("img", name="Samtaler dag")
     expect(chart).to_be_visible()
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / "report.png"), full_page=True)
+    readme_shot(page, "report.png")
 
     page.get_by_label("Periode").select_option("month")
     page.get_by_role("button", name="Vis rapport").click()
