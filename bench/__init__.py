@@ -1,1 +1,1 @@
-"""The project's benchmarks (CONTRACT §7); `scripts/bench` runs them."""
+"""The project's benchmarks (docs/benchmarks.md); `scripts/bench` runs them."""
