@@ -1,4 +1,4 @@
-"""The baseline for CONTRACT §7: a bare FastAPI app that does only what every webhook must.
+"""The baseline of docs/benchmarks.md: a bare FastAPI app that does only what every webhook must.
 
 It parses the same form, checks X-Twilio-Signature with twilio's RequestValidator against
 SWITCHBOARD_PUBLIC_URL (as ivr/signature.py does) and answers one fixed VoiceResponse. The
