@@ -1,4 +1,4 @@
-"""CONTRACT §7 routing figure: one decision for a call into a loop of 2,000 members.
+"""The routing figure of docs/benchmarks.md: one decision for a call into a loop of 2,000 members.
 
 Each member has N stored busy intervals (BusyIndex built from rows, like BusyIndex.load gets
 them; the build is not timed). One timed decision is what route_step does in process: the
