@@ -1,4 +1,4 @@
-"""JSON API: presence (CONTRACT §6)."""
+"""JSON API: presence (docs/http-api.md#presence)."""
 
 from fastapi import APIRouter, Depends
 
