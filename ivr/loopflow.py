@@ -1,4 +1,4 @@
-"""A call in a loop: offer agents, wait in line, overflow, voicemail (CONTRACT §4)."""
+"""A call in a loop: offer agents, wait in line, overflow, voicemail (docs/routing.md)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def route_step(ctx: FlowContext, conn: Connection, snap: OrgSnapshot, call: Call
         target = loop.overflow if loop is not None else "voicemail"
         return _overflow(ctx, conn, snap, call, vr, now, target)
     # Only the exceptional members come from the database, and the calendar-busy set is shared
-    # by every decision until the next calendar boundary (CONTRACT §7; routing.roster).
+    # by every decision until the next calendar boundary (docs/benchmarks.md; routing.roster).
     roster = load_roster(conn, loop.members, now=now, strategy=loop.strategy, tz=snap.timezone)
     busy = snap.busy.busy_now(now)
     open_now = snap.closed_reason(now) is None
