@@ -23,7 +23,7 @@ class Call(SQLModel, table=True):
     stage: str = "menu"  # menu | loop | queue | voicemail | connected | closed | ended
     loop_id: str | None = None
     loop_entered_at: datetime | None = None
-    loop_used: float = 0.0  # seconds counted against max_wait (CONTRACT §4)
+    loop_used: float = 0.0  # seconds counted against max_wait (docs/routing.md)
     queued_at: datetime | None = None  # set while waiting in line
     last_seen_at: datetime | None = None
     route: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
