@@ -75,7 +75,7 @@ def build_router(ctx: FlowContext) -> APIRouter:
         return Response(str(vr), media_type=TWIML)
 
     # Starlette tries the routes in order, each for a few microseconds: the two steps of
-    # every call (CONTRACT §7's measured mix) go first.
+    # every call (the measured mix of docs/benchmarks.md) go first.
     @router.post("/status")
     async def status(request: Request) -> Response:
         form = await signed(request)
