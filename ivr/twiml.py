@@ -12,7 +12,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from ivr.prompts import LANG, say
 
 # One hold segment of music. With the spoken position (and, the first time, the "connecting"
-# line) before it, the caller is re-checked well within CONTRACT §4's 20 seconds.
+# line) before it, the caller is re-checked well within the 20 seconds of docs/routing.md.
 HOLD_SECONDS = 12
 
 
