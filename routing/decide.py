@@ -10,7 +10,7 @@ from datetime import datetime
 
 from routing.strategies import first_untried, pick_ringall
 
-# CONTRACT §6: the order in which reasons are listed and `state` is chosen.
+# docs/http-api.md#presence: the order in which reasons are listed and `state` is chosen.
 REASON_ORDER = ("logged_out", "routing_stop", "ringing", "on_call", "wrap_up",
                 "calendar_busy", "closed")
 OCCUPIED = frozenset({"ringing", "on_call", "wrap_up"})
@@ -34,7 +34,7 @@ class AgentState:
 
 
 def reasons(state: AgentState, *, now: datetime, open_now: bool, busy: bool) -> list[str]:
-    """Every reason (CONTRACT §6) the agent cannot be offered a loop call now."""
+    """Every reason (docs/http-api.md#presence) the agent cannot be offered a loop call now."""
     out: list[str] = []
     if not state.logged_in:
         out.append("logged_out")
@@ -89,7 +89,7 @@ class Roster:
     """Routing's view of one loop's members at one instant: only the exceptions are listed.
 
     Almost every member of a big loop is offerable, so per-member work is spent only on the few
-    who are not (CONTRACT §7: a decision for 2,000 members in under a millisecond). `away`:
+    who are not (docs/benchmarks.md: a decision for 2,000 members in under a millisecond). `away`:
     logged out, routing-stopped, removed, or without a state at all (never offerable, and not
     *merely* occupied). `occupied`: ringing, on a call or in wrap-up now (and not away). The
     key maps feed the strategies that need them; a member missing from `idle_since` or
@@ -140,7 +140,7 @@ def decide(
     last_rung: str | None = None,
     rng: random.Random | None = None,
 ) -> Decision:
-    """The next step for a call in `loop` (CONTRACT §4), from every member's full state.
+    """The next step for a call in `loop` (docs/routing.md), from every member's full state.
 
     A convenience over decide_roster for callers that hold AgentStates (tests, small loops).
     """
@@ -160,7 +160,7 @@ def decide_roster(
     last_rung: str | None = None,
     rng: random.Random | None = None,
 ) -> Decision:
-    """The next step for a call in `loop` (CONTRACT §4: strategies, rounds, waiting, overflow).
+    """The next step for a call in `loop` (docs/routing.md: strategies, rounds, waiting, overflow).
 
     `busy`: the agents calendar-busy now (BusyIndex.busy_now), any superset of the loop's.
     """
