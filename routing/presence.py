@@ -1,4 +1,4 @@
-"""Presence read-out (CONTRACT §6): who is offerable now, and every reason why not."""
+"""Presence read-out (docs/http-api.md#presence): who is offerable now, and every reason why not."""
 
 from __future__ import annotations
 
