@@ -4,7 +4,7 @@ routing.state.load_states reads one full row per agent (presence wants them all)
 decision does not: almost every member of a big loop is offerable, so the database returns
 only those who are not (inactive, logged out, routing-stopped, holding a live offer or in
 wrap-up), and the strategy's key only where the strategy needs it. Turning those rows into
-sets and dicts is C-speed work (CONTRACT §7: one decision for 2,000 members within 1 ms).
+sets and dicts is C-speed work (docs/benchmarks.md: one decision for 2,000 members within 1 ms).
 """
 
 from __future__ import annotations
