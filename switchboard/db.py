@@ -33,7 +33,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine with SQLite set up for concurrent readers (WAL) and foreign keys."""
     url = normalise_url(url)
     # Statement parameters carry personal data (callers' and members' numbers): keep them out
-    # of exception texts and SQL echo (CONTRACT §8).
+    # of exception texts and SQL echo (docs/identity-and-privacy.md#privacy-rules).
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
