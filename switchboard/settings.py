@@ -1,4 +1,4 @@
-"""Settings from the environment and `.env` in the working directory (CONTRACT §1)."""
+"""Settings from the environment and `.env` in the working directory (docs/cli.md#settings)."""
 
 from __future__ import annotations
 
