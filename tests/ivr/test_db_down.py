@@ -1,6 +1,6 @@
 """The database goes away during calls (a real outage through a TCP relay, not a mock): every
 call still gets 200 and TwiML with a message and a voicemail, never a 500; when the database is
-back, the next call gets the menu again without a restart (CONTRACT §5).
+back, the next call gets the menu again without a restart (docs/http-api.md#twilio-webhooks).
 
 SQLite cannot be cut off like that: the app's pooled connections keep the open file whatever
 happens to its directory, and file permissions do not stop root. What can happen to it, a
