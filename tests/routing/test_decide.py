@@ -26,7 +26,7 @@ IDS = tuple(f"ag{i:02d}" for i in range(12))
 
 
 def may_be_offered(s: AgentState, *, busy: bool, open_now: bool) -> bool:
-    """CONTRACT §4 in words, written out independently of routing.decide.reasons."""
+    """docs/routing.md in words, written out independently of routing.decide.reasons."""
     resting = s.wrap_up_until is not None and s.wrap_up_until > NOW
     return (s.logged_in and not s.routing_stop and s.live_offer is None and not resting
             and not busy and open_now)
