@@ -1,4 +1,4 @@
-"""GET /api/presence: reasons in order, state, busy_until and notes (CONTRACT §6)."""
+"""GET /api/presence: reasons in order, state, busy_until and notes (docs/http-api.md#presence)."""
 
 from __future__ import annotations
 
