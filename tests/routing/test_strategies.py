@@ -1,4 +1,4 @@
-"""The ring strategies as pure orderings (CONTRACT §4: strategies, ties by file order)."""
+"""The ring strategies as pure orderings (docs/routing.md#strategies: ties by file order)."""
 
 from __future__ import annotations
 
