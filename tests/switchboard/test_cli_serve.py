@@ -1,4 +1,4 @@
-"""`switchboard serve` refuses to start without a real Twilio token (CONTRACT §2)."""
+"""`switchboard serve` refuses to start without a real Twilio token (docs/cli.md#serve)."""
 
 from __future__ import annotations
 
