@@ -1,4 +1,4 @@
-"""CONTRACT §7 webhook figures: `switchboard serve` against a bare FastAPI app, in one run.
+"""The webhook figures (docs/benchmarks.md): `switchboard serve` and a bare FastAPI app, one run.
 
 Both run as one uvicorn process each, started as subprocesses. Ours gets its own SQLite
 database with the example organisation scaled to 200 agents in 20 loops, applied with
