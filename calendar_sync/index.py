@@ -1,7 +1,7 @@
 """An in-memory index of stored busy intervals: who is blocked now, and until when.
 
-Routing asks "which of these agents are blocked now?" once per decision (CONTRACT §7: the cost
-may grow with members, never with members x intervals). Each agent's blocking intervals are
+Routing asks "which of these agents are blocked now?" once per decision (docs/benchmarks.md:
+the cost may grow with members, never with members x intervals). Each agent's blocking intervals are
 merged into sorted, non-overlapping spans, kept as integer epoch microseconds in `array('q')`:
 contiguous machine integers, where lists of datetime objects scattered over the heap made every
 bisect a run of CPU cache misses (README, Performance).
