@@ -1,4 +1,4 @@
-"""CONTRACT §4 as plain functions: which events block, what is all-day, which carry a note."""
+"""docs/calendars.md's rules as plain functions: which events block, what is all-day, notes."""
 
 from __future__ import annotations
 
