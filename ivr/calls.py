@@ -1,4 +1,4 @@
-"""Reading and writing a call's row, and answering each (call, step) once (CONTRACT §5).
+"""Reading and writing a call's row, and answering each (call, step) once (docs/routing.md).
 
 Every webhook runs these statements, so they go straight to the driver (`DriverSQL`, with
 SQLAlchemy's own type processors for the values): through Core they cost 13-25 us each in
