@@ -1,4 +1,4 @@
-"""The call's state machine: one function per Twilio step, each answered once (CONTRACT §5)."""
+"""The call's state machine: a function per Twilio step, each answered once (docs/routing.md)."""
 
 from __future__ import annotations
 
