@@ -1,4 +1,4 @@
-"""The six ring strategies as pure orderings of a loop's members (CONTRACT §4)."""
+"""The six ring strategies as pure orderings of a loop's members (docs/routing.md#strategies)."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def order(
 # routing.decide.decide_roster calls these once per decision with a big loop's offerable members
 # (thousands), so none of them builds a Candidate per member or sorts more than it must.
 # `offerable` is always in the loop's member order, so "first in iteration order" is the tie
-# rule of CONTRACT §4 (file order) everywhere below: heapq.nsmallest and min() keep the first
+# rule of docs/routing.md (file order) everywhere below: heapq.nsmallest and min() keep the first
 # of equal keys.
 
 
