@@ -1,4 +1,4 @@
-"""Pydantic models for the organisation file (CONTRACT §3), field by field, with its defaults."""
+"""Pydantic models for the organisation file (docs/org-file.md), field by field, with defaults."""
 
 from __future__ import annotations
 
@@ -253,7 +253,7 @@ class Identity(Strict):
 
 
 class CalendarPolicy(Strict):
-    """What in a calendar blocks loop calls (CONTRACT §4)."""
+    """What in a calendar blocks loop calls (docs/calendars.md#what-blocks-an-agent)."""
 
     tentative_blocks: bool = True
     all_day_free_blocks: bool = False
