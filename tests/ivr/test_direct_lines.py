@@ -1,5 +1,5 @@
-"""Direct lines (CONTRACT §4): +4722000111 rings may.tove whatever her calendar or routing stop
-says; logged out, closed, on another call or unanswered, the caller hears why and leaves a
+"""Direct lines (docs/routing.md): +4722000111 rings may.tove whatever her calendar or routing
+stop says; logged out, closed, on another call or unanswered, the caller hears why and leaves a
 voicemail that becomes may.tove's callback ticket."""
 
 from __future__ import annotations
