@@ -1,4 +1,4 @@
-"""Finding the test PostgreSQL server and making a fresh database per run (CONTRACT §1)."""
+"""Finding the test PostgreSQL server; a fresh database per run (docs/development.md#tests)."""
 
 from __future__ import annotations
 
