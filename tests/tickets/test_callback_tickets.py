@@ -1,4 +1,4 @@
-"""Callback tickets exactly as CONTRACT §4, and retried webhooks (§5) writing nothing twice."""
+"""Callback tickets as docs/routing.md says, and retried webhooks writing nothing twice."""
 
 from __future__ import annotations
 
