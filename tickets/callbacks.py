@@ -1,4 +1,4 @@
-"""Callback tickets for unanswered callers (CONTRACT §4: who gets one, who does not)."""
+"""Callback tickets for unanswered callers (docs/routing.md#callback-tickets: who gets one)."""
 
 from __future__ import annotations
 
