@@ -87,7 +87,7 @@ def _plain(value: datetime) -> datetime:
 
 
 class EwsSource:
-    """Free/busy for many mailboxes in one pass, per CONTRACT §1's SWITCHBOARD_EWS_* settings."""
+    """Free/busy for many mailboxes in one pass; the SWITCHBOARD_EWS_* settings: docs/cli.md."""
 
     kind = "ews"
 
