@@ -188,3 +188,31 @@ def test_every_setting_is_in_the_cli_reference() -> None:
         names += [str(c) for c in choices] if choices else [str(alias)]
     missing = [n for n in names if f"`{n}`" not in text]
     assert not missing, f"docs/cli.md does not describe the settings: {missing}"
+
+
+def test_every_cli_verb_has_its_section() -> None:
+    """Each verb `switchboard --help` lists has a section in docs/cli.md, options included."""
+    import typer
+
+    from switchboard.cli import app
+
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    sections = doc_sections(text)
+    missing: list[str] = []
+
+    def walk(cmd: Any, path: str) -> None:
+        if getattr(cmd, "commands", None):  # a group (typer may bring its own click)
+            for name, sub in cmd.commands.items():
+                walk(sub, f"{path} {name}".strip())
+            return
+        body = sections.get(path)
+        if body is None:
+            missing.append(f"no section `{path}`")
+            return
+        for param in cmd.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--") and opt != "--help" and f"`{opt}`" not in body:
+                    missing.append(f"`{path}` does not describe `{opt}`")
+
+    walk(typer.main.get_command(app), "")
+    assert not missing, "docs/cli.md is behind the CLI:\n" + "\n".join(missing)
