@@ -132,12 +132,26 @@ def _links(path: Path) -> list[str]:
 MARKDOWN = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
+def _slugs(page: Path) -> set[str]:
+    """The anchors GitHub gives the page's headings (lower case, punctuation dropped)."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return {re.sub(r"[^\w\- ]", "", h.group(2).strip().lower()).replace(" ", "-")
+            for h in HEADING.finditer(text)}
+
+
 @pytest.mark.parametrize("page", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
 def test_links_resolve_to_files(page: Path) -> None:
-    """Every relative link in the README and docs/ points at a file in the repository."""
-    broken = [t for t in _links(page)
-              if not (page.parent / t.split("#", 1)[0]).exists()]
-    assert not broken, f"{page.relative_to(ROOT)} links to missing files: {broken}"
+    """Every relative link in the README and docs/ points at a file, and at a heading in it."""
+    broken = []
+    for target in _links(page) + [f"#{a}" for a in re.findall(
+            r"\]\(#([^)\s]+)\)", page.read_text(encoding="utf-8"))]:
+        name, _, anchor = target.partition("#")
+        path = (page.parent / name) if name else page
+        if not path.exists():
+            broken.append(target)
+        elif anchor and path.suffix == ".md" and anchor not in _slugs(path):
+            broken.append(target)
+    assert not broken, f"{page.relative_to(ROOT)} links to missing files or headings: {broken}"
 
 
 def test_the_readme_links_every_docs_page() -> None:
