@@ -12,23 +12,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import delete
 from sqlalchemy.engine import Engine, make_url
 
-from ivr.models import Call, CallStep
-from routing.models import Offer
 from switchboard.db import make_engine, migrate
 from tests.ivr_steps import assert_fallback, rung, start, status
 from tests.tcp_relay import TcpRelay
 from tests.twilio_harness import Twilio, make_app, new_sid
-from tickets.models import Ticket
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def relay(pg_url: str) -> Iterator[TcpRelay]:
-    url = make_url(pg_url)
+def own_db(pg_url: str) -> Iterator[str]:
+    """A database of this test's own: other tests' rows (tickets and their history) stay out."""
+    from tests import pg
+
+    name, url = pg.create_database()
+    yield url
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def relay(own_db: str) -> Iterator[TcpRelay]:
+    url = make_url(own_db)
     r = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
     r.start()
     yield r
@@ -36,14 +42,11 @@ def relay(pg_url: str) -> Iterator[TcpRelay]:
 
 
 @pytest.fixture
-def relayed_engine(pg_url: str, relay: TcpRelay) -> Iterator[Engine]:
-    direct = make_engine(pg_url)
+def relayed_engine(own_db: str, relay: TcpRelay) -> Iterator[Engine]:
+    direct = make_engine(own_db)
     migrate(direct)
-    with direct.begin() as conn:  # the run's database is shared with the other PostgreSQL tests
-        for model in (Offer, CallStep, Call, Ticket):
-            conn.execute(delete(model.__table__))  # type: ignore[attr-defined]
     direct.dispose()
-    url = make_url(pg_url).set(port=relay.port, host="127.0.0.1",
+    url = make_url(own_db).set(port=relay.port, host="127.0.0.1",
                                query={"connect_timeout": "2"})
     eng = make_engine(url.render_as_string(hide_password=False))
     yield eng
