@@ -88,7 +88,7 @@ def may_see(ctx: TicketContext, user: Principal) -> bool:
     with ctx.engine.connect() as conn:
         email = conn.execute(select(AGENT.c.email).where(AGENT.c.id == user.agent_id)).scalar()
         contacts = {(d["escalation"] or "").lower() for d in departments(conn)}
-    return bool(email) and email.lower() in contacts
+    return email is not None and email.lower() in contacts
 
 
 def _period(raw_from: str | None, raw_to: str | None,

@@ -337,20 +337,20 @@ def buckets(period: str, start: datetime, end: datetime, tz: str) -> list[tuple[
 
 def series(calls: Iterable[CallRec], marks: list[tuple[datetime, str]]) -> list[dict[str, Any]]:
     """Per bucket: calls that reached a loop or a direct line, answered, abandoned."""
-    rows = [{"start": at.isoformat(), "label": label, "offered": 0, "answered": 0,
-             "abandoned": 0} for at, label in marks]
+    counts = [{"offered": 0, "answered": 0, "abandoned": 0} for _ in marks]
     starts = [at for at, _ in marks]
     for call in calls:
         i = _bucket(starts, call.started_at)
         if i is None or (not call.path and call.kind != "direct"):
             continue
-        row = rows[i]
+        row = counts[i]
         row["offered"] += 1
         if call.answer is not None:
             row["answered"] += 1
         elif call.ended_at is not None and call.stage in ("loop", "queue", "direct"):
             row["abandoned"] += 1
-    return rows
+    return [{"start": at.isoformat(), "label": label, **n}
+            for (at, label), n in zip(marks, counts, strict=True)]
 
 
 def _bucket(starts: list[datetime], at: datetime) -> int | None:

@@ -160,8 +160,8 @@ def list_view(ctx: TicketContext, user: Principal, *, department: str | None, st
         promised = promises.newest_for(conn, [t["id"] for t in tickets])
         for t in tickets:  # a promise shows next to the time left (tickets.promises)
             p = promised.get(t["id"])
-            t["promised_label"] = _due_label(_aware(p["promised_by"]), cal.zone, lang) \
-                if p and t["status"] != "done" else ""  # type: ignore[arg-type]
+            by = _aware(p["promised_by"]) if p and t["status"] != "done" else None
+            t["promised_label"] = _due_label(by, cal.zone, lang) if by else ""
         agents = _agents(conn)
     if department:  # someone looked at this department's list (the wallboard's flag)
         with ctx.engine.begin() as conn:

@@ -5,6 +5,7 @@ window passes or an admin unlocks it. Calling numbers are kept only as keyed has
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
@@ -21,7 +22,7 @@ def caller_hash(hasher: PiiHasher, from_number: str | None) -> str | None:
     return hasher.hash_text("caller:" + e164) if e164 else None
 
 
-def _count(session: Session, *conditions: object) -> int:
+def _count(session: Session, *conditions: Any) -> int:
     stmt = (select(func.count()).select_from(IdentityFailure)
             .where(col(IdentityFailure.cleared_at).is_(None), *conditions))
     return int(session.exec(stmt).one())  # type: ignore[call-overload]
@@ -68,7 +69,7 @@ def unlock(session: Session, *, now: dt.datetime, member_id: int | None = None,
            call_sid: str | None = None, caller: str | None = None) -> int:
     """Clear the uncleared failures on a member, or on a call and its calling number; returns
     how many were cleared (the rows stay, for the record)."""
-    conditions = []
+    conditions: list[Any] = []
     if member_id is not None:
         conditions.append(IdentityFailure.member_id == member_id)
     if call_sid is not None:
@@ -92,4 +93,5 @@ def locked_members(session: Session, *, rules: IdentityRules, now: dt.datetime
                    col(IdentityFailure.at) > _since(rules, now))
             .group_by(col(IdentityFailure.member_id))
             .having(func.count() >= rules.lock_failures))
-    return [(int(m), int(n), at) for m, n, at in session.exec(stmt).all()]  # type: ignore[misc]
+    return [(int(m), int(n), at)  # type: ignore[arg-type,misc]
+            for m, n, at in session.exec(stmt).all()]
