@@ -9,101 +9,30 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
-import phonenumbers
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from identity.fnr import PLACEHOLDER_PERSONNUMMER
-from routing.hours import CLOSED, parse_range
+from switchboard.orgtypes import (
+    VOICEMAIL,
+    Digit,
+    Id,
+    Phone,
+    SpecialHours,
+    Strict,
+    Text,
+    TimeRange,
+    check_text,
+    fail,
+)
 from tickets.workdays import parse_deadline
-
-ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
-MENU_DIGITS = frozenset("0123456789*#")
-VOICEMAIL = "voicemail"
-
-
-def _error(kind: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, message)
-
-
-def _check_id(value: str) -> str:
-    if not value or len(value) > 64 or not set(value) <= ID_CHARS:
-        raise _error("id", f'"{value}" is not a valid id: use 1-64 of a-z, 0-9, ".", "_", "-"')
-    return value
-
-
-def _check_phone(value: str) -> str:
-    """E.164 as phonenumbers sees it: valid, and already written as +<country><number>."""
-    bad = _error("phone", f'"{value}" is not an E.164 phone number (like "+4790000001")')
-    try:
-        parsed = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        raise bad from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise bad
-    if phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != value:
-        raise bad
-    return value
-
-
-def _digit_text(value: Any) -> Any:
-    # An unquoted menu key or digit (9) arrives as an int; "09" stays text and is refused below.
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _check_digit(value: str) -> str:
-    if len(value) != 1 or value not in MENU_DIGITS:
-        raise _error("digit", f'"{value}" is not one key: use 0-9, * or #')
-    return value
-
-
-def _check_range(value: str) -> str:
-    try:
-        parse_range(value)
-    except ValueError as exc:
-        raise _error("time_range", str(exc)) from None
-    return value
-
-
-def _check_special(value: str) -> str:
-    return value if value == CLOSED else _check_range(value)
-
-
-Id = Annotated[str, AfterValidator(_check_id)]
-Phone = Annotated[str, AfterValidator(_check_phone)]
-Digit = Annotated[str, BeforeValidator(_digit_text), AfterValidator(_check_digit)]
-TimeRange = Annotated[str, AfterValidator(_check_range)]
-SpecialHours = Annotated[str, AfterValidator(_check_special)]
-
-
-def _check_text(value: Any) -> Any:
-    """Text that can be written out: a lone surrogate (an escape such as "\\ud800") cannot."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:  # the message must not echo it: it cannot be printed
-            raise _error("text", f"has something that is not text at character {exc.start + 1} "
-                         f"(U+{ord(value[exc.start]):04X}, half of a surrogate pair): write the "
-                         "character itself, or both halves of its escape") from None
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_check_text), Field(min_length=1)]
-
-
-class Strict(BaseModel):
-    """Every section refuses unknown keys, so a typo is an error rather than a silent default."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class WeekHours(Strict):
@@ -120,7 +49,7 @@ class WeekHours(Strict):
     @model_validator(mode="after")
     def _some_day(self) -> WeekHours:
         if not self.as_config():
-            raise _error("no_days", "names no day: leave opening_hours out for always open")
+            raise fail("no_days", "names no day: leave opening_hours out for always open")
         return self
 
     def as_config(self) -> dict[str, str]:
@@ -132,7 +61,7 @@ def _check_cutoff(value: str) -> str:
     parts = value.split(":")
     if (len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts)
             or int(parts[0]) > 23 or int(parts[1]) > 59):
-        raise _error("cutoff", f'"{value}" is not a time of day (like "15:00")')
+        raise fail("cutoff", f'"{value}" is not a time of day (like "15:00")')
     return value
 
 
@@ -151,7 +80,7 @@ class WorkingDays(Strict):
             return None
         code = value.strip().upper()
         if code not in holidays_lib.list_supported_countries():
-            raise _error("country", f'"{value}" is not a country code the holidays package knows')
+            raise fail("country", f'"{value}" is not a country code the holidays package knows')
         return code
 
     @model_validator(mode="after")
@@ -160,7 +89,7 @@ class WorkingDays(Strict):
             return self
         known = holidays_lib.list_supported_countries().get(self.country or "", [])
         if self.subdivision not in known:
-            raise _error("subdivision", f'"{self.subdivision}" is not a subdivision of '
+            raise fail("subdivision", f'"{self.subdivision}" is not a subdivision of '
                          f'{self.country} (one of: {", ".join(known) or "none"})')
         return self
 
@@ -173,9 +102,9 @@ def _check_greeting(value: str | None) -> str | None:
     try:
         fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
     except ValueError:
-        raise _error("greeting_line", "has an unmatched { or }") from None
+        raise fail("greeting_line", "has an unmatched { or }") from None
     if fields - {"agent"}:
-        raise _error("greeting_line", 'may only use the placeholder {agent} (the agent\'s '
+        raise fail("greeting_line", 'may only use the placeholder {agent} (the agent\'s '
                      'first name)')
     return value
 
@@ -183,8 +112,8 @@ def _check_greeting(value: str | None) -> str | None:
 class GreetingLine(Strict):
     """What the agent says first, per caller language; None: "{name}, du snakker med {agent}."."""
 
-    nb: Annotated[str | None, BeforeValidator(_check_text), AfterValidator(_check_greeting)] = None
-    en: Annotated[str | None, BeforeValidator(_check_text), AfterValidator(_check_greeting)] = None
+    nb: Annotated[str | None, BeforeValidator(check_text), AfterValidator(_check_greeting)] = None
+    en: Annotated[str | None, BeforeValidator(check_text), AfterValidator(_check_greeting)] = None
 
 
 class Organisation(Strict):
@@ -206,7 +135,7 @@ class Organisation(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise _error("timezone", f'"{value}" is not a time zone (like "Europe/Oslo")') from None
+            raise fail("timezone", f'"{value}" is not a time zone (like "Europe/Oslo")') from None
         return value
 
     @model_validator(mode="after")
@@ -222,7 +151,7 @@ class Organisation(Strict):
             return None
         code = value.strip().upper()
         if code not in holidays_lib.list_supported_countries():
-            raise _error("country", f'"{value}" is not a country code the holidays package knows')
+            raise fail("country", f'"{value}" is not a country code the holidays package knows')
         return code
 
 
@@ -239,7 +168,7 @@ def _check_suffix(value: Any) -> str:
     # leading zero). Only ASCII 0-9 count: "٠٠١٠٠" is refused, not converted.
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or len(text) != 5 or not set(text) <= set("0123456789"):
-        raise _error("suffix", f'"{value}" is not five digits 0-9 (write it in quotes: "00100")')
+        raise fail("suffix", f'"{value}" is not five digits 0-9 (write it in quotes: "00100")')
     return text
 
 
@@ -270,9 +199,9 @@ class Number(Strict):
     @model_validator(mode="after")
     def _agent_for_direct(self) -> Number:
         if self.kind == "direct" and self.agent is None:
-            raise _error("direct_agent", "a direct line needs `agent:` (the agent it rings)")
+            raise fail("direct_agent", "a direct line needs `agent:` (the agent it rings)")
         if self.kind == "switchboard" and self.agent is not None:
-            raise _error("switchboard_agent", "only a direct line names an agent")
+            raise fail("switchboard_agent", "only a direct line names an agent")
         return self
 
 
@@ -311,7 +240,7 @@ class MailboxCalendar(Strict):
     @classmethod
     def _address(cls, value: str) -> str:
         if "@" not in value.strip("@"):
-            raise _error("mailbox", "is not a mailbox address (like name@example.org)")
+            raise fail("mailbox", "is not a mailbox address (like name@example.org)")
         return value
 
 
@@ -336,10 +265,10 @@ class Agent(Strict):
     @model_validator(mode="after")
     def _reason_needs_logout(self) -> Agent:
         if self.logged_in and self.logout_reason is not None:
-            raise _error("logout_reason", "logout_reason is set, so logged_in must be false")
+            raise fail("logout_reason", "logout_reason is set, so logged_in must be false")
         if not self.logged_in and self.logout_reason is None:
             # A logout in the file is for holiday or leave; the desk shows why (docs/org-file.md).
-            raise _error("logout_reason", "logged_in is false, so logout_reason is required "
+            raise fail("logout_reason", "logged_in is false, so logout_reason is required "
                          "(holiday, leave, sick, training or other)")
         return self
 
@@ -368,7 +297,7 @@ def _check_deadline(value: str) -> str:
     try:
         parse_deadline(value)
     except ValueError as exc:
-        raise _error("deadline", str(exc)) from None
+        raise fail("deadline", str(exc)) from None
     return value
 
 
@@ -386,7 +315,7 @@ class Department(Strict):
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None and "@" not in value.strip("@"):
-            raise _error("email", "is not an e-mail address (like name@example.org)")
+            raise fail("email", "is not an e-mail address (like name@example.org)")
         return value
 
 
