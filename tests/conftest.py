@@ -64,6 +64,26 @@ def pg_url():
 
 
 @pytest.fixture
+def own_pg_url(pg_url: str):
+    """A PostgreSQL database of this test's own, for tests whose rows must not meet other
+    tests' (an org of their own, purges, races, presence); dropped afterwards."""
+    from tests import pg
+
+    name, url = pg.create_database()
+    yield url
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def own_pg_engine(own_pg_url: str):
+    """An engine on own_pg_url, migrated to the latest schema."""
+    eng = make_engine(own_pg_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def world(settings: Settings, engine):  # type: ignore[no-untyped-def]
     """The identity API tests' world: the demo register, two agents and a client."""
     from tests.identity.test_identity_helpers import make_world

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,9 +11,7 @@ from sqlalchemy.engine import Engine
 from calendar_sync.demo import vcalendar, vevent
 from calendar_sync.index import BusyIndex
 from calendar_sync.sync import run_pass
-from switchboard.db import make_engine, migrate
 from switchboard.settings import Settings
-from tests import pg
 from tests.fakes.ics_server import IcsHandler, IcsState
 from tests.fakes.seed import seed
 from tests.fakes.server import running
@@ -25,16 +22,9 @@ TODAY = date(2026, 11, 25)
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
+def pg_engine(own_pg_engine: Engine) -> Engine:
     # A database of its own, so these agents do not show up in other tests' presence.
-    name, url = pg.create_database()
-    engine = make_engine(url)
-    try:
-        migrate(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        pg.drop_database(name)
+    return own_pg_engine
 
 
 def test_sync_pass_on_postgresql(pg_engine: Engine, settings: Settings) -> None:

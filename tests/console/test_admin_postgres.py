@@ -4,7 +4,6 @@ lost), the export round trip, and the audit rows."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,6 @@ from sqlalchemy.engine import Engine
 from console.admin_edit import OrgEditor, Stale, loop_of
 from console.audit import AUDIT
 from routing.snapshot import SnapshotCache
-from switchboard.db import make_engine, migrate
 from switchboard.orgapply import apply_org
 from switchboard.orgexport import export_text
 from switchboard.orgfile import load_org_file, parse_org_text
@@ -26,19 +24,10 @@ NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
+def pg_engine(own_pg_engine: Engine) -> Engine:
     """A database of this test's own (the session's is shared with other tests' orgs)."""
-    from tests import pg
-
-    name, url = pg.create_database()
-    engine = make_engine(url)
-    try:
-        migrate(engine)
-        apply_org(engine, load_org_file(EXAMPLE, default_timezone="Europe/Oslo"), now=NOW)
-        yield engine
-    finally:
-        engine.dispose()
-        pg.drop_database(name)
+    apply_org(own_pg_engine, load_org_file(EXAMPLE, default_timezone="Europe/Oslo"), now=NOW)
+    return own_pg_engine
 
 
 def test_concurrent_loop_edits_on_postgres(pg_engine: Engine) -> None:

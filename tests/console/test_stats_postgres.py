@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.engine import Engine
 
-from switchboard.db import make_engine, migrate
 from switchboard.settings import Settings
 from tests.console import test_metrics as metrics_tests
 from tests.console import test_stats as stats_tests
@@ -16,18 +13,9 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
+def pg_engine(own_pg_engine: Engine) -> Engine:
     """A database of this test's own."""
-    from tests import pg
-
-    name, url = pg.create_database()
-    engine = make_engine(url)
-    try:
-        migrate(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        pg.drop_database(name)
+    return own_pg_engine
 
 
 def test_report_on_the_25_hour_day(settings: Settings, pg_engine: Engine) -> None:

@@ -23,18 +23,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def own_db(pg_url: str) -> Iterator[str]:
-    """A database of this test's own: other tests' rows (tickets and their history) stay out."""
-    from tests import pg
-
-    name, url = pg.create_database()
-    yield url
-    pg.drop_database(name)
-
-
-@pytest.fixture
-def relay(own_db: str) -> Iterator[TcpRelay]:
-    url = make_url(own_db)
+def relay(own_pg_url: str) -> Iterator[TcpRelay]:
+    url = make_url(own_pg_url)
     r = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
     r.start()
     yield r
@@ -42,11 +32,11 @@ def relay(own_db: str) -> Iterator[TcpRelay]:
 
 
 @pytest.fixture
-def relayed_engine(own_db: str, relay: TcpRelay) -> Iterator[Engine]:
-    direct = make_engine(own_db)
+def relayed_engine(own_pg_url: str, relay: TcpRelay) -> Iterator[Engine]:
+    direct = make_engine(own_pg_url)
     migrate(direct)
     direct.dispose()
-    url = make_url(own_db).set(port=relay.port, host="127.0.0.1",
+    url = make_url(own_pg_url).set(port=relay.port, host="127.0.0.1",
                                query={"connect_timeout": "2"})
     eng = make_engine(url.render_as_string(hide_password=False))
     yield eng

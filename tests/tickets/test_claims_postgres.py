@@ -33,13 +33,9 @@ RACE_ORG = TICKET_ORG.replace("agents:\n", "agents:\n" + "".join(
 
 
 @pytest.fixture
-def race_url(pg_url: str) -> Iterator[str]:
+def race_url(own_pg_url: str) -> str:
     """A database of its own (the session's is shared: these tickets would be others' work)."""
-    from tests import pg
-
-    name, url = pg.create_database()
-    yield url
-    pg.drop_database(name)
+    return own_pg_url
 
 
 @pytest.fixture

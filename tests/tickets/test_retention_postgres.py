@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +9,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from ivr.models import Call
-from switchboard.db import make_engine, migrate
 from switchboard.orgapply import apply_org
 from switchboard.orgfile import parse_org_text
 from tests.tickets.conftest import TICKET_ORG
@@ -27,16 +25,10 @@ NUMBER = "+4798765432"
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    from tests import pg
-
-    name, url = pg.create_database()  # its own: purging must not touch others' rows
-    engine = make_engine(url)
-    migrate(engine)
-    apply_org(engine, parse_org_text(TICKET_ORG), now=NOW)
-    yield engine
-    engine.dispose()
-    pg.drop_database(name)
+def pg_engine(own_pg_engine: Engine) -> Engine:
+    # A database of its own: purging must not touch others' rows.
+    apply_org(own_pg_engine, parse_org_text(TICKET_ORG), now=NOW)
+    return own_pg_engine
 
 
 def test_purge_on_postgresql(pg_engine: Engine) -> None:
