@@ -35,6 +35,16 @@ from switchboard.orgtypes import (
 from tickets.workdays import parse_deadline
 
 
+def _holiday_country(value: str | None) -> str | None:
+    """A country code the holidays package knows, upper-cased; None stays None."""
+    if value is None:
+        return None
+    code = value.strip().upper()
+    if code not in holidays_lib.list_supported_countries():
+        raise fail("country", f'"{value}" is not a country code the holidays package knows')
+    return code
+
+
 class WeekHours(Strict):
     """Opening hours per weekday; a missing day is closed."""
 
@@ -76,12 +86,7 @@ class WorkingDays(Strict):
     @field_validator("country")
     @classmethod
     def _country(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        code = value.strip().upper()
-        if code not in holidays_lib.list_supported_countries():
-            raise fail("country", f'"{value}" is not a country code the holidays package knows')
-        return code
+        return _holiday_country(value)
 
     @model_validator(mode="after")
     def _subdivision(self) -> WorkingDays:
@@ -147,12 +152,7 @@ class Organisation(Strict):
     @field_validator("holidays")
     @classmethod
     def _country(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        code = value.strip().upper()
-        if code not in holidays_lib.list_supported_countries():
-            raise fail("country", f'"{value}" is not a country code the holidays package knows')
-        return code
+        return _holiday_country(value)
 
 
 class Kid(Strict):
