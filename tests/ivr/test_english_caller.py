@@ -1,4 +1,4 @@
-"""The English caller's whole path: every <Say> an English caller hears is English (docs/ivr.md).
+"""The English caller's whole path: each <Say> an English caller hears is English (docs/routing.md).
 
 Greeting, "putting you through" with the loop's English name, the waiting line, the overflow,
 the voicemail prompt and its thanks, and the closed message (which offers the English digit).
