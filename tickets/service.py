@@ -70,7 +70,8 @@ def _verified_member(conn: Connection, *, call_sid: str, member_id: int | None,
     verified = (state is not None and state.step == "done" and state.level != "none"
                 and state.member_id == member_id)
     if agent_id is None or answered_by != agent_id or not verified:
-        # One generic answer: it does not say whether the member exists (docs/identity.md).
+        # One generic answer: it does not say whether the member exists
+        # (docs/identity-and-privacy.md).
         raise TicketError("member_id", "the member is not verified on this call by you")
     return member_id, level
 
