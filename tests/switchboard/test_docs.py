@@ -230,3 +230,17 @@ def test_every_cli_verb_has_its_section() -> None:
 
     walk(typer.main.get_command(app), "")
     assert not missing, "docs/cli.md is behind the CLI:\n" + "\n".join(missing)
+
+
+def test_code_cites_docs_pages_that_exist() -> None:
+    """A comment or docstring that sends the reader to docs/… names a page that is there."""
+    cited = re.compile(r"docs/([a-z0-9_-]+\.md)")
+    missing = set()
+    for top in SOURCES:
+        for p in (ROOT / top).rglob("*"):
+            if p.is_file() and p.suffix in {".py", ".html", ""} and "__pycache__" not in p.parts \
+                    and "fixtures" not in p.parts:
+                for name in cited.findall(p.read_text("utf-8", errors="replace")):
+                    if not (DOCS / name).exists():
+                        missing.add(f"{p.relative_to(ROOT)}: docs/{name}")
+    assert not missing, "cited docs pages that do not exist:\n" + "\n".join(sorted(missing))
