@@ -18,6 +18,7 @@ from switchboard.models import Meta
 from switchboard.orgschema import Agent as FileAgent
 from switchboard.orgschema import OrgFile
 from tickets.departments import apply_departments
+from tickets.handover import hand_over
 
 ORG_VERSION_KEY = "org_version"
 FILE_STOP_REASON = "org_file"
@@ -126,11 +127,14 @@ def _state(row: Agent, spec: FileAgent, is_new: bool) -> bool:
     return _set(row, values)
 
 
-def _apply_agents(session: Session, org: OrgFile, report: ApplyReport) -> None:
+def _apply_agents(session: Session, org: OrgFile, report: ApplyReport) -> list[Agent]:
+    """Write the file's agents; the agents this apply logged out (their work is handed over)."""
     rows = {a.id: a for a in session.exec(select(Agent)).all()}
+    logged_out: list[Agent] = []
     for position, spec in enumerate(org.agents):
         row = rows.pop(spec.id, None)
         is_new = row is None
+        was_in = row is not None and row.logged_in
         if row is None:
             row = Agent(id=spec.id, name=spec.name, phone=spec.phone)
             session.add(row)
@@ -146,6 +150,8 @@ def _apply_agents(session: Session, org: OrgFile, report: ApplyReport) -> None:
             "cover": spec.cover,
         })
         changed = _state(row, spec, is_new) or changed
+        if was_in and not row.logged_in:
+            logged_out.append(row)
         if is_new:
             report.created += 1
         elif changed:
@@ -155,6 +161,7 @@ def _apply_agents(session: Session, org: OrgFile, report: ApplyReport) -> None:
         if row.active:
             row.active = False
             report.removed += 1
+    return logged_out
 
 
 def _apply_loops(session: Session, org: OrgFile, report: ApplyReport) -> None:
@@ -243,7 +250,7 @@ def apply_org(engine: Engine, org: OrgFile, *, now: datetime,
         elif _set(organisation, values):
             report.updated += 1
         organisation.applied_at = now
-        _apply_agents(session, org, report)
+        logged_out = _apply_agents(session, org, report)
         _apply_loops(session, org, report)
         _apply_table(session, PhoneNumber, "number", {
             n.number: {"kind": n.kind, "agent_id": n.agent} for n in org.numbers
@@ -255,5 +262,11 @@ def apply_org(engine: Engine, org: OrgFile, *, now: datetime,
         created, updated, removed = apply_departments(session, org)
         report.created, report.updated = report.created + created, report.updated + updated
         report.removed += removed
+        # A logout written by the file (or an admin's edit through it) hands the agent's open
+        # work to their cover, as a logout at the desk does (docs/tickets.md#absence-handover).
+        session.flush()
+        for agent in logged_out:
+            hand_over(session.connection(), agent_id=agent.id, cover=None,
+                      reason=agent.logout_reason, now=now)
         report.version = _bump_version(session)
     return report

@@ -203,3 +203,30 @@ def test_the_desk_panel_confirms_and_takes_back(hw: World) -> None:
     assert took.status_code == 303
     assert ticket(hw, t["id"])["owner"] == "a1"
     assert "Ta tilbake" not in back.get("/handover/panel").text
+
+
+def test_a_logout_by_the_admin_api_or_the_org_file_hands_the_work_over_too(hw: World) -> None:
+    from switchboard.orgapply import apply_org
+    from switchboard.orgfile import parse_org_text
+
+    admin = {"Authorization": "Bearer test-admin-token"}
+    message = own(hw, "a1")
+    r = hw.client.get("/api/admin/agents/a1", headers=admin)
+    put = hw.client.put("/api/admin/agents/a1", headers=admin | {"If-Match": r.headers["ETag"]},
+                        json=r.json() | {"logged_in": False, "logout_reason": "sick"})
+    assert put.status_code == 200, put.text
+    assert ticket(hw, message["id"])["owner"] == "a2"  # a1's cover in the org file
+    with hw.engine.connect() as conn:
+        assert conn.execute(select(HANDOVER.c.from_agent, HANDOVER.c.reason)).all() == [
+            ("a1", "sick")]
+
+    second = own(hw, "a3")
+    edited = COVER_ORG.replace('{id: a3, name: Agent Tre, phone: "+4790000103"}',
+                               '{id: a3, name: Agent Tre, phone: "+4790000103", '
+                               'logged_in: false, logout_reason: training}')
+    assert edited != COVER_ORG
+    apply_org(hw.engine, parse_org_text(edited), now=hw.clock())
+    assert ticket(hw, second["id"])["owner"] is None  # no cover: back on the department's list
+    apply_org(hw.engine, parse_org_text(edited), now=hw.clock())  # re-applied: nothing new
+    with hw.engine.connect() as conn:
+        assert [r.from_agent for r in conn.execute(select(HANDOVER))] == ["a1", "a3"]
